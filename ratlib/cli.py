@@ -1,0 +1,71 @@
+"""Command line: ``python -m ratlib <command> ...``."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _add_data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", default="synth", help="dataset name (see `python -m ratlib datasets`)")
+    p.add_argument("--data-dir", default=None, help="folder with the dataset's files (real data)")
+    p.add_argument("--aspect", type=int, default=0)
+    p.add_argument("--correlated", action="store_true", help="Beer: the correlated reviews.260k files")
+    p.add_argument("--max-len", type=int, default=256, help="truncate texts to this many tokens")
+    p.add_argument("--balance-dev", action="store_true", help="also balance the dev set")
+    p.add_argument("--max-train", type=int, default=None, help="use at most this many training texts")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="dataset-specific option (JSON value), e.g. --option correlation=0.7")
+
+
+def data_config_from_args(args):
+    from .data.registry import DataConfig
+
+    options = {}
+    for item in args.option:
+        if "=" not in item:
+            raise SystemExit(f"--option expects KEY=VALUE, got {item!r}")
+        key, value = item.split("=", 1)
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
+    return DataConfig(name=args.dataset, aspect=args.aspect, data_dir=args.data_dir,
+                      correlated=args.correlated, max_len=args.max_len, balance_dev=args.balance_dev,
+                      max_train=args.max_train, options=options)
+
+
+def cmd_data_stats(args) -> int:
+    from .data.registry import load_splits
+    from .data.stats import dataset_stats
+
+    stats = dataset_stats(load_splits(data_config_from_args(args)))
+    print(json.dumps(stats))
+    return 0
+
+
+def cmd_datasets(args) -> int:
+    from .data.registry import dataset_names
+
+    print("\n".join(dataset_names()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ratlib", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("data-stats", help="print per-split statistics of a dataset as JSON")
+    _add_data_args(p)
+    p.set_defaults(run=cmd_data_stats)
+    p = sub.add_parser("datasets", help="list the registered datasets")
+    p.set_defaults(run=cmd_datasets)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

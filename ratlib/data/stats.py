@@ -1,0 +1,33 @@
+"""Per-split statistics of a dataset, as the trainer sees it."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from .record import Example, Splits
+
+
+def split_stats(examples: Sequence[Example]) -> dict:
+    """n, class counts, mean length in tokens, and the gold rationale share.
+
+    ``rationale_share`` is the percent of tokens inside the gold rationale,
+    over the annotated examples (after truncation); ``None`` when the split
+    has no annotation (Beer's train and dev files).
+    """
+    n = len(examples)
+    n_pos = sum(1 for ex in examples if ex.label == 1)
+    annotated = [ex for ex in examples if ex.annotated]
+    share = None
+    if annotated:
+        gold = sum(sum(ex.mask()) for ex in annotated)
+        share = 100.0 * gold / sum(len(ex.tokens) for ex in annotated)
+    return {
+        "n": n,
+        "n_pos": n_pos,
+        "n_neg": n - n_pos,
+        "mean_len": sum(len(ex.tokens) for ex in examples) / n if n else 0.0,
+        "rationale_share": share,
+    }
+
+
+def dataset_stats(splits: Splits) -> dict:
+    return {name: split_stats(examples) for name, examples in splits.items()}

@@ -1,0 +1,56 @@
+"""What every rationalization method offers the trainer.
+
+Batches are dicts of tensors built by :mod:`ratlib.data.batching`:
+
+* ``input_ids``   (B, T) long: word ids (GRU) or word-piece ids (PLM);
+* ``attention_mask`` (B, T) float: 1 on real positions (PLM specials included);
+* ``selectable``  (B, T) float: 1 where a token may be selected (not padding,
+  not [CLS]/[SEP]);
+* ``labels``      (B,) long;
+* ``gold``        (B, T) float: gold rationale per position (0 when the
+  example is not annotated; a piece inherits its word's gold value);
+* ``word_index``  (B, T) long: index of the word a position belongs to, -1
+  for specials and padding (GRU: 0..n-1);
+* ``first_piece`` (B, T) float: 1 on the first piece of every word.
+
+Padding goes only to the longest sequence of the batch.
+
+A method is an ``nn.Module`` that owns its optimizers, because some methods
+take two optimizer steps per batch (MMI+N2R). The trainer only calls
+:meth:`RationaleMethod.train_step` and :meth:`RationaleMethod.predict`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass
+class Prediction:
+    """What a method says about a batch at evaluation time."""
+
+    mask: torch.Tensor    # (B, T) float 0/1 rationale over positions (0 on non-selectable ones)
+    logits: torch.Tensor  # (B, C) class logits of the predictor fed the rationale
+
+
+class RationaleMethod(nn.Module):
+    """Base class: a generator selects, a predictor classifies from the selection."""
+
+    def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        """One training step on a batch (backward and optimizer steps included).
+
+        Returns scalar logs; always includes ``loss`` and ``sparsity`` (share
+        of selectable tokens selected in this batch, 0..1).
+        """
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def predict(self, batch: dict[str, torch.Tensor], sample: bool = False) -> Prediction:
+        """Rationale and prediction; ``sample`` draws Gumbel noise instead of argmax."""
+        raise NotImplementedError
+
+    def encode_rationale(self, batch: dict[str, torch.Tensor], mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(pooled representation Enc(X*Z), logits) of the predictor for a given mask."""
+        raise NotImplementedError
