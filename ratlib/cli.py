@@ -51,12 +51,68 @@ def cmd_datasets(args) -> int:
     return 0
 
 
+def _parse_value(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _add_method_args(p: argparse.ArgumentParser) -> None:
+    """One ``--flag`` per MethodConfig field, so the CLI never lags the config."""
+    from dataclasses import fields
+
+    from .methods import MethodConfig
+
+    p.add_argument("--method", required=True)
+    p.add_argument("--encoder", default="gru", help="gru, minilm, mpnet, or a Hugging Face hub name")
+    for f in fields(MethodConfig):
+        if f.name in ("method", "encoder"):
+            continue
+        p.add_argument(f"--{f.name.replace('_', '-')}", dest=f"m_{f.name}", type=_parse_value, default=None,
+                       help=f"method hyper-parameter {f.name} (JSON value; default per method)")
+
+
+def cmd_train(args) -> int:
+    from dataclasses import fields
+
+    from .methods import MethodConfig
+    from .train import TrainConfig, summary_line, train
+
+    overrides = {f.name: getattr(args, f"m_{f.name}") for f in fields(MethodConfig)
+                 if f.name not in ("method", "encoder") and getattr(args, f"m_{f.name}") is not None}
+    method = MethodConfig.for_method(args.method, encoder=args.encoder, **overrides)
+    config = TrainConfig(data=data_config_from_args(args), method=method, seed=args.seed, epochs=args.epochs,
+                         batch_size=args.batch_size, glove_path=args.glove, piece_rule=args.piece_rule)
+    result = train(config, store=not args.no_store, resume=not args.no_resume, progress=not args.quiet)
+    if args.out:
+        from .io import write_json
+
+        write_json(args.out, result)
+    print(summary_line(result))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ratlib", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("data-stats", help="print per-split statistics of a dataset as JSON")
     _add_data_args(p)
     p.set_defaults(run=cmd_data_stats)
+    p = sub.add_parser("train", help="train one method and store its result")
+    _add_data_args(p)
+    _add_method_args(p)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--glove", default=None, help="a glove.6B.<d>d.txt file (default: GloVe 50d package)")
+    p.add_argument("--piece-rule", default="first", choices=["first", "any"],
+                   help="PLMs: a word is selected when its first / any piece is")
+    p.add_argument("--out", default=None, help="also write the result JSON here")
+    p.add_argument("--no-store", action="store_true", help="do not read or write results/")
+    p.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(run=cmd_train)
     p = sub.add_parser("datasets", help="list the registered datasets")
     p.set_defaults(run=cmd_datasets)
     return parser

@@ -1,0 +1,290 @@
+"""The trainer: one loop for every method and encoder.
+
+Model selection follows the literature: the test (annotated) metrics are
+reported at the epoch of best dev accuracy. Every epoch's losses, train and
+dev sparsity, dev accuracy and test metrics are kept, so a collapse to
+all-zero or all-one selections is visible. Runs are keyed by a hash of
+their full configuration: a stored result is returned without training,
+and an interrupted run resumes from its last checkpoint.
+"""
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .data.batching import FeatureTable, PieceFeaturizer, WordFeaturizer, featurize, make_loader
+from .data.record import Splits
+from .data.registry import DataConfig, load_splits
+from .data.stats import dataset_stats
+from .io import atomic_path
+from .methods import MethodConfig, build_method
+from .metrics import Tally, summarize, tally
+from .paths import cache_dir
+from .results import config_hash, load_result, save_result
+from .text.glove import build_vocab, load_word_vectors
+from .text.wordpiece import PIECE_TO_WORD_RULES, pieces_to_words
+
+RESULT_KIND = "runs"
+
+
+@dataclass
+class TrainConfig:
+    """A full run: data, method, seed and schedule. Serialises to JSON."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    method: MethodConfig = field(default_factory=MethodConfig)
+    seed: int = 1
+    epochs: int = 10
+    batch_size: int | None = None       # None: the method's default
+    eval_batch_size: int = 128
+    max_pieces: int = 512               # word-piece budget for PLM encoders
+    piece_rule: str = "first"           # how piece selections map to words
+    glove_path: str | None = None       # None: GloVe 6B 50d from its package
+
+    def to_json(self) -> dict:
+        out = asdict(self)
+        out["data"] = self.data.to_json()
+        out["method"] = self.method.to_json()
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict) -> "TrainConfig":
+        data = dict(data)
+        data["data"] = DataConfig.from_json(data["data"])
+        data["method"] = MethodConfig.from_json(data["method"])
+        return cls(**data)
+
+    def key(self) -> str:
+        return config_hash(self.to_json())
+
+    def validate(self) -> None:
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be >= 1, got {self.epochs}")
+        if self.piece_rule not in PIECE_TO_WORD_RULES:
+            raise ValueError(f"piece_rule must be one of {PIECE_TO_WORD_RULES}, got {self.piece_rule!r}")
+        if self.glove_path and not Path(self.glove_path).is_file():
+            raise FileNotFoundError(f"GloVe file {self.glove_path} not found")
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def pick_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def autocast(device: torch.device):
+    """bf16 autocast on a GPU; plain float32 on the CPU."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+
+
+@dataclass
+class Prepared:
+    """Everything a run needs besides its loop."""
+
+    config: TrainConfig
+    splits: Splits
+    tables: dict[str, FeatureTable]
+    pad_id: int
+    method: object
+    device: torch.device
+    encoder_info: dict
+    is_plm: bool
+
+
+def _featurizer(config: TrainConfig, splits: Splits):
+    """The featurizer, the model-side inputs (embeddings or PLM) and their provenance.
+
+    The word vocabulary is the data's words that GloVe knows (all splits:
+    the vectors are frozen, so this leaks no labels).
+    """
+    from .models import is_word_encoder, load_plm
+
+    if is_word_encoder(config.method.encoder):
+        vectors = load_word_vectors(config.glove_path)
+        vocab = build_vocab((ex.tokens for _, exs in splits.items() for ex in exs), vectors)
+        info = {"word_vectors": vocab.source, "vocab_size": len(vocab)}
+        return WordFeaturizer(vocab), {"embeddings": torch.from_numpy(np.array(vocab.embeddings))}, info, False
+    plm = load_plm(config.method.encoder)
+    featurizer = PieceFeaturizer(plm.tokenizer, config.method.encoder, config.max_pieces)
+    return featurizer, {"plm": plm}, dict(plm.info), True
+
+
+def prepare(config: TrainConfig, splits: Splits | None = None) -> Prepared:
+    """Load data, featurize it and build the method (fails fast on bad configurations)."""
+    config.validate()
+    seed_everything(config.seed)
+    splits = splits or load_splits(config.data)
+    featurizer, model_inputs, info, is_plm = _featurizer(config, splits)
+    tables = {name: FeatureTable(featurize(exs, featurizer)) for name, exs in splits.items()}
+    n_classes = 2
+    seed_everything(config.seed)  # the same initial weights whatever loading consumed
+    method = build_method(config.method, n_classes=n_classes, **model_inputs)
+    device = pick_device()
+    method.to(device)
+    return Prepared(config=config, splits=splits, tables=tables, pad_id=featurizer.pad_id, method=method,
+                    device=device, encoder_info=info, is_plm=is_plm)
+
+
+def _to_device(batch: dict, device: torch.device) -> dict:
+    return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+
+
+@torch.no_grad()
+def evaluate(prep: Prepared, split: str, sample: bool = False) -> dict:
+    """Metrics of one split: word level (``words``) and position level (``pieces``).
+
+    For word encoders both are the same. For PLMs the word-level numbers
+    map pieces to words with ``config.piece_rule``; the piece-level ones are
+    what the PLMR code reports.
+    """
+    method, table, examples = prep.method, prep.tables[split], getattr(prep.splits, split)
+    method.eval()
+    loader = make_loader(table, prep.pad_id, prep.config.eval_batch_size, shuffle=False)
+    pieces, words = Tally(), Tally()
+    for batch in loader:
+        dev_batch = _to_device(batch, prep.device)
+        with autocast(prep.device):
+            out = method.predict(dev_batch, sample=sample)
+        mask = out.mask.float().cpu() * batch["selectable"]
+        predicted = out.logits.float().argmax(-1).cpu()
+        pieces += tally(mask, batch["gold"], batch["selectable"], batch["labels"], predicted)
+        if not prep.is_plm:
+            continue
+        for i, row in enumerate(batch["row"].tolist()):
+            ex = examples[row]
+            n = len(ex.tokens)
+            pred_words = pieces_to_words(mask[i].numpy(), batch["word_index"][i].numpy(),
+                                         batch["first_piece"][i].numpy(), n, prep.config.piece_rule)
+            words += tally(pred_words[None], np.asarray(ex.mask(), dtype=np.float64)[None], np.ones((1, n)),
+                           batch["labels"][i:i + 1], predicted[i:i + 1])
+    method.train()
+    result = {"pieces": summarize(pieces)}
+    result["words"] = summarize(words) if prep.is_plm else result["pieces"]
+    return result
+
+
+def _checkpoint_dir(config: TrainConfig) -> Path:
+    return cache_dir("runs", config.key())
+
+
+def save_checkpoint(path: Path, prep: Prepared, state: dict) -> None:
+    payload = {
+        "config": prep.config.to_json(),
+        "model": prep.method.state_dict(),
+        "optimizers": [opt.state_dict() for opt in prep.method.optimizers],
+        "torch_rng": torch.get_rng_state(),
+        **state,
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_checkpoint(path, splits: Splits | None = None) -> Prepared:
+    """A trained method from a checkpoint alone (the checkpoint carries its configuration)."""
+    payload = torch.load(path, map_location="cpu", weights_only=False)
+    config = TrainConfig.from_json(payload["config"])
+    prep = prepare(config, splits=splits)
+    prep.method.load_state_dict(payload["model"])
+    return prep
+
+
+def _epoch_record(epoch: int, logs: list[dict], prep: Prepared, seconds: float) -> dict:
+    train = {k: float(np.mean([l[k] for l in logs if k in l])) for k in sorted({k for l in logs for k in l})}
+    dev = evaluate(prep, "dev")["words"]
+    test = evaluate(prep, "test")
+    test_sampled = evaluate(prep, "test", sample=True)["words"]
+    return {
+        "epoch": epoch,
+        "train": train,
+        "dev": {"acc": dev["acc"], "S": dev["S"]},
+        "test": test["words"],
+        "test_pieces": test["pieces"],
+        "test_sampled": test_sampled,
+        "epoch_time_s": round(seconds, 2),
+    }
+
+
+def train(config: TrainConfig, *, store: bool = True, resume: bool = True, progress: bool = True,
+          results_root=None) -> dict:
+    """Train (or fetch the stored result of) one run; returns the result record."""
+    if store:
+        stored = load_result(RESULT_KIND, config.to_json(), results_root)
+        if stored is not None:
+            return stored
+    prep = prepare(config)
+    ckpt_dir = _checkpoint_dir(config)
+    last, best_path = ckpt_dir / "last.pt", ckpt_dir / "best.pt"
+    history, start_epoch, best_acc, elapsed = [], 0, -1.0, 0.0
+    if resume and last.is_file():
+        payload = torch.load(last, map_location="cpu", weights_only=False)
+        prep.method.load_state_dict(payload["model"])
+        for opt, state in zip(prep.method.optimizers, payload["optimizers"]):
+            opt.load_state_dict(state)
+        torch.set_rng_state(payload["torch_rng"])
+        history, start_epoch = payload["history"], payload["epoch"] + 1
+        best_acc, elapsed = payload["best_acc"], payload["elapsed"]
+    batch_size = config.batch_size or config.method.batch_size
+    loader = make_loader(prep.tables["train"], prep.pad_id, batch_size, shuffle=True, seed=config.seed)
+    prep.method.train()
+    for epoch in range(start_epoch, config.epochs):
+        started = time.perf_counter()
+        loader.batch_sampler.set_epoch(epoch)
+        logs = []
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not progress, leave=False)
+        for batch in bar:
+            with autocast(prep.device):
+                logs.append(prep.method.train_step(_to_device(batch, prep.device)))
+            bar.set_postfix(loss=f"{logs[-1]['loss']:.3f}", S=f"{logs[-1]['sparsity']:.2f}")
+        record = _epoch_record(epoch, logs, prep, time.perf_counter() - started)
+        elapsed += record["epoch_time_s"]
+        history.append(record)
+        if record["dev"]["acc"] > best_acc:
+            best_acc = record["dev"]["acc"]
+            save_checkpoint(best_path, prep, {"epoch": epoch, "history": history, "best_acc": best_acc,
+                                              "elapsed": elapsed})
+        save_checkpoint(last, prep, {"epoch": epoch, "history": history, "best_acc": best_acc,
+                                     "elapsed": elapsed})
+        if progress:
+            t = record["test"]
+            tqdm.write(f"epoch {epoch + 1}: loss {record['train']['loss']:.3f} dev acc {record['dev']['acc']:.1f} "
+                       f"test S {t['S']:.1f} F1 {t['F1']:.1f} ({record['epoch_time_s']:.0f} s)")
+    best = max(history, key=lambda r: (r["dev"]["acc"], -r["epoch"]))
+    result = {
+        "best_epoch": best["epoch"],
+        "test": best["test"],
+        "test_pieces": best["test_pieces"],
+        "test_sampled": best["test_sampled"],
+        "history": history,
+        "wall_time_s": round(elapsed, 1),
+        "data": dataset_stats(prep.splits),
+        "encoder": prep.encoder_info,
+        "eval_selection": "argmax (test_sampled: Gumbel sampling)",
+        "piece_rule": config.piece_rule if prep.is_plm else None,
+    }
+    if store:
+        save_result(RESULT_KIND, config.to_json(), result, results_root)
+        return load_result(RESULT_KIND, config.to_json(), results_root)
+    return {"config": config.to_json(), **result}
+
+
+def checkpoint_path(config: TrainConfig, which: str = "best") -> Path:
+    """Where a run keeps its ``best`` (dev accuracy) or ``last`` checkpoint."""
+    return _checkpoint_dir(config) / f"{which}.pt"
+
+
+def summary_line(result: dict) -> str:
+    cfg, t = result["config"], result["test"]
+    return (f"{cfg['method']['method']}/{cfg['method']['encoder']} {cfg['data']['name']} aspect {cfg['data']['aspect']} "
+            f"seed {cfg['seed']}: best epoch {result['best_epoch'] + 1}/{cfg['epochs']} "
+            f"S {t['S']:.1f} acc {t['acc']:.1f} P {t['P']:.1f} R {t['R']:.1f} F1 {t['F1']:.1f} "
+            f"fail {t['failure_rate']:.1f} ({result['wall_time_s']:.0f} s)")

@@ -1,0 +1,40 @@
+import json
+
+from ratlib.io import atomic_path
+from ratlib.results import cached, config_hash, iter_results, load_result, result_path
+
+
+def test_hash_is_canonical_and_sensitive():
+    assert config_hash({"a": 1, "b": [1, 2]}) == config_hash({"b": [1, 2], "a": 1})
+    assert config_hash({"a": 1}) != config_hash({"a": 2})
+
+
+def test_cached_computes_once_and_records_provenance(tmp_path):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"test": {"F1": 12.5}}
+
+    cfg = {"method": "rnp", "seed": 1}
+    first = cached("runs", cfg, compute, root=tmp_path)
+    second = cached("runs", cfg, compute, root=tmp_path)
+    assert len(calls) == 1
+    assert first == second
+    assert first["config"] == cfg and first["test"]["F1"] == 12.5
+    assert "wall_time_s" in first and first["machine"]["cpu_count"] >= 1
+    assert result_path("runs", cfg, tmp_path).is_file()
+    assert [r["key"] for r in iter_results("runs", tmp_path)] == [first["key"]]
+    assert load_result("runs", {"method": "fr"}, tmp_path) is None
+
+
+def test_failed_write_leaves_nothing(tmp_path):
+    target = tmp_path / "x.json"
+    try:
+        with atomic_path(target) as tmp:
+            tmp.write_text(json.dumps({"half": True}))
+            raise RuntimeError("interrupted")
+    except RuntimeError:
+        pass
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
