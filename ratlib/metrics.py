@@ -44,16 +44,21 @@ def _as_array(x) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
 
 
-def tally(pred, gold, valid, labels=None, predicted_labels=None) -> Tally:
+def tally(pred, gold, valid, labels=None, predicted_labels=None, annotated=None) -> Tally:
     """Counts for a batch of texts.
 
     ``pred``, ``gold`` and ``valid`` are (B, T) 0/1 arrays (``valid`` marks the
     tokens that count: not padding, not special tokens); ``labels`` and
-    ``predicted_labels`` are (B,) class ids, optional.
+    ``predicted_labels`` are (B,) class ids, optional. ``annotated`` (B,)
+    marks the texts that carry a gold rationale: only their tokens enter the
+    rationale metrics (S included), while accuracy counts every text
+    (HateXplain annotates only its toxic posts).
     """
     pred, gold, valid = (_as_array(a) for a in (pred, gold, valid))
     if pred.shape != gold.shape or pred.shape != valid.shape:
         raise ValueError(f"pred, gold and valid must have one shape, got {pred.shape}, {gold.shape}, {valid.shape}")
+    if annotated is not None:
+        valid = valid * _as_array(annotated)[:, None]
     pred = pred * valid
     gold = gold * valid
     tp_per_text = (pred * gold).sum(axis=-1)
@@ -100,6 +105,6 @@ def summarize(t: Tally) -> dict[str, float]:
     }
 
 
-def rationale_metrics(pred, gold, valid, labels=None, predicted_labels=None) -> dict[str, float]:
+def rationale_metrics(pred, gold, valid, labels=None, predicted_labels=None, annotated=None) -> dict[str, float]:
     """:func:`summarize` of :func:`tally` for one set of texts."""
-    return summarize(tally(pred, gold, valid, labels, predicted_labels))
+    return summarize(tally(pred, gold, valid, labels, predicted_labels, annotated))

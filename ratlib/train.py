@@ -157,7 +157,7 @@ def evaluate(prep: Prepared, split: str, sample: bool = False) -> dict:
             out = method.predict(dev_batch, sample=sample)
         mask = out.mask.float().cpu() * batch["selectable"]
         predicted = out.logits.float().argmax(-1).cpu()
-        pieces += tally(mask, batch["gold"], batch["selectable"], batch["labels"], predicted)
+        pieces += tally(mask, batch["gold"], batch["selectable"], batch["labels"], predicted, batch["annotated"])
         if not prep.is_plm:
             continue
         for i, row in enumerate(batch["row"].tolist()):
@@ -166,7 +166,7 @@ def evaluate(prep: Prepared, split: str, sample: bool = False) -> dict:
             pred_words = pieces_to_words(mask[i].numpy(), batch["word_index"][i].numpy(),
                                          batch["first_piece"][i].numpy(), n, prep.config.piece_rule)
             words += tally(pred_words[None], np.asarray(ex.mask(), dtype=np.float64)[None], np.ones((1, n)),
-                           batch["labels"][i:i + 1], predicted[i:i + 1])
+                           batch["labels"][i:i + 1], predicted[i:i + 1], batch["annotated"][i:i + 1])
     method.train()
     result = {"pieces": summarize(pieces)}
     result["words"] = summarize(words) if prep.is_plm else result["pieces"]

@@ -52,3 +52,11 @@ def test_f1_is_harmonic_mean_and_zero_when_undefined():
 def test_shape_mismatch_is_an_error():
     with pytest.raises(ValueError, match="one shape"):
         tally([[1, 0]], [[1, 0, 0]], [[1, 1]])
+
+
+def test_unannotated_texts_count_for_accuracy_only():
+    pred = [[1, 1], [1, 0]]
+    gold = [[1, 0], [0, 0]]
+    m = rationale_metrics(pred, gold, [[1, 1], [1, 1]], labels=[1, 0], predicted_labels=[1, 1],
+                          annotated=[1, 0])
+    assert m["P"] == 50.0 and m["S"] == 100.0 and m["acc"] == 50.0

@@ -20,7 +20,7 @@ from ..paths import cache_dir
 from ..text.wordpiece import encode_words_batch, words_to_pieces
 from .record import Example
 
-FEATURE_COLUMNS = ("input_ids", "word_index", "first_piece", "gold", "label")
+FEATURE_COLUMNS = ("input_ids", "word_index", "first_piece", "gold", "label", "annotated")
 
 
 def to_hf(examples: Sequence[Example]):
@@ -148,6 +148,7 @@ class Collator:
             "attention_mask": attention,
             "selectable": (word_index >= 0).float(),
             "labels": torch.tensor([r["label"] for r in rows], dtype=torch.long),
+            "annotated": torch.tensor([float(r["annotated"]) for r in rows]),
             "gold": gold,
             "word_index": word_index,
             "first_piece": first,

@@ -210,10 +210,11 @@ def write_reviews(path: Path, rows: Iterable[tuple[Sequence[float], Sequence[str
     """Write (scores, tokens) rows as a Lei review file (gzip when the name ends in .gz)."""
     from ..io import atomic_path
 
-    with atomic_path(path) as tmp:
-        # mtime=0 keeps the gzip bytes identical across runs of the same content.
-        raw = gzip.GzipFile(tmp, "wb", mtime=0) if str(path).endswith(".gz") else open(tmp, "wb")
-        with raw, io.TextIOWrapper(raw, encoding="utf-8", newline="\n") as handle:
+    with atomic_path(path) as tmp, open(tmp, "wb") as raw:
+        # filename="" and mtime=0 keep the gzip bytes identical across runs of the same content
+        # (GzipFile would otherwise store the temporary file's name and the time).
+        stream = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) if str(path).endswith(".gz") else raw
+        with stream, io.TextIOWrapper(stream, encoding="utf-8", newline="\n") as handle:
             for scores, tokens in rows:
                 if len(scores) != N_SCORES:
                     raise ValueError(f"a review needs {N_SCORES} scores, got {len(scores)}")

@@ -7,6 +7,7 @@ Batches are dicts of tensors built by :mod:`ratlib.data.batching`:
 * ``selectable``  (B, T) float: 1 where a token may be selected (not padding,
   not [CLS]/[SEP]);
 * ``labels``      (B,) long;
+* ``annotated``   (B,) float: 1 for texts that carry a gold rationale;
 * ``gold``        (B, T) float: gold rationale per position (0 when the
   example is not annotated; a piece inherits its word's gold value);
 * ``word_index``  (B, T) long: index of the word a position belongs to, -1
