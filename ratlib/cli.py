@@ -81,7 +81,7 @@ def cmd_train(args) -> int:
 
     overrides = {f.name: getattr(args, f"m_{f.name}") for f in fields(MethodConfig)
                  if f.name not in ("method", "encoder") and getattr(args, f"m_{f.name}") is not None}
-    method = MethodConfig.for_method(args.method, encoder=args.encoder, **overrides)
+    method = MethodConfig(method=args.method, encoder=args.encoder, **overrides)
     config = TrainConfig(data=data_config_from_args(args), method=method, seed=args.seed, epochs=args.epochs,
                          batch_size=args.batch_size, glove_path=args.glove, piece_rule=args.piece_rule)
     result = train(config, store=not args.no_store, resume=not args.no_resume, progress=not args.quiet)

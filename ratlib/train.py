@@ -41,29 +41,34 @@ class TrainConfig:
     method: MethodConfig = field(default_factory=MethodConfig)
     seed: int = 1
     epochs: int = 10
-    batch_size: int | None = None       # None: the method's default
+    batch_size: int | None = None       # None: 128 for GRU encoders (N2R's recipe), 32 for PLMs
     eval_batch_size: int = 128
     max_pieces: int = 512               # word-piece budget for PLM encoders
     piece_rule: str = "first"           # how piece selections map to words
     glove_path: str | None = None       # None: GloVe 6B 50d from its package
 
+    def __post_init__(self):
+        if self.batch_size is None:
+            self.batch_size = 32 if self.method.uses_plm else 128
+
     def to_json(self) -> dict:
         out = asdict(self)
         out["data"] = self.data.to_json()
-        out["method"] = self.method.to_json()
+        out["method"] = self.method.to_dict()
         return out
 
     @classmethod
     def from_json(cls, data: dict) -> "TrainConfig":
         data = dict(data)
         data["data"] = DataConfig.from_json(data["data"])
-        data["method"] = MethodConfig.from_json(data["method"])
+        data["method"] = MethodConfig.from_dict(data["method"])
         return cls(**data)
 
     def key(self) -> str:
         return config_hash(self.to_json())
 
     def validate(self) -> None:
+        self.method.validate()
         if self.epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {self.epochs}")
         if self.piece_rule not in PIECE_TO_WORD_RULES:
@@ -80,11 +85,6 @@ def seed_everything(seed: int) -> None:
 
 def pick_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def autocast(device: torch.device):
-    """bf16 autocast on a GPU; plain float32 on the CPU."""
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
 
 
 @dataclass
@@ -107,16 +107,17 @@ def _featurizer(config: TrainConfig, splits: Splits):
     The word vocabulary is the data's words that GloVe knows (all splits:
     the vectors are frozen, so this leaks no labels).
     """
-    from .models import is_word_encoder, load_plm
+    from .models import load_encoder
 
-    if is_word_encoder(config.method.encoder):
+    if not config.method.uses_plm:
         vectors = load_word_vectors(config.glove_path)
         vocab = build_vocab((ex.tokens for _, exs in splits.items() for ex in exs), vectors)
         info = {"word_vectors": vocab.source, "vocab_size": len(vocab)}
         return WordFeaturizer(vocab), {"embeddings": torch.from_numpy(np.array(vocab.embeddings))}, info, False
-    plm = load_plm(config.method.encoder)
-    featurizer = PieceFeaturizer(plm.tokenizer, config.method.encoder, config.max_pieces)
-    return featurizer, {"plm": plm}, dict(plm.info), True
+    plm, tokenizer = load_encoder(config.method.encoder)
+    featurizer = PieceFeaturizer(tokenizer, config.method.encoder, config.max_pieces)
+    info = plm.source.to_dict() if plm.source is not None else {"name": config.method.encoder}
+    return featurizer, {"plm": plm}, info, True
 
 
 def prepare(config: TrainConfig, splits: Splits | None = None) -> Prepared:
@@ -153,8 +154,7 @@ def evaluate(prep: Prepared, split: str, sample: bool = False) -> dict:
     pieces, words = Tally(), Tally()
     for batch in loader:
         dev_batch = _to_device(batch, prep.device)
-        with autocast(prep.device):
-            out = method.predict(dev_batch, sample=sample)
+        out = method.predict(dev_batch, sample=sample)
         mask = out.mask.float().cpu() * batch["selectable"]
         predicted = out.logits.float().argmax(-1).cpu()
         pieces += tally(mask, batch["gold"], batch["selectable"], batch["labels"], predicted, batch["annotated"])
@@ -233,8 +233,7 @@ def train(config: TrainConfig, *, store: bool = True, resume: bool = True, progr
         torch.set_rng_state(payload["torch_rng"])
         history, start_epoch = payload["history"], payload["epoch"] + 1
         best_acc, elapsed = payload["best_acc"], payload["elapsed"]
-    batch_size = config.batch_size or config.method.batch_size
-    loader = make_loader(prep.tables["train"], prep.pad_id, batch_size, shuffle=True, seed=config.seed)
+    loader = make_loader(prep.tables["train"], prep.pad_id, config.batch_size, shuffle=True, seed=config.seed)
     prep.method.train()
     for epoch in range(start_epoch, config.epochs):
         started = time.perf_counter()
@@ -242,8 +241,7 @@ def train(config: TrainConfig, *, store: bool = True, resume: bool = True, progr
         logs = []
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not progress, leave=False)
         for batch in bar:
-            with autocast(prep.device):
-                logs.append(prep.method.train_step(_to_device(batch, prep.device)))
+            logs.append(prep.method.train_step(_to_device(batch, prep.device)))
             bar.set_postfix(loss=f"{logs[-1]['loss']:.3f}", S=f"{logs[-1]['sparsity']:.2f}")
         record = _epoch_record(epoch, logs, prep, time.perf_counter() - started)
         elapsed += record["epoch_time_s"]

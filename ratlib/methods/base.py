@@ -39,6 +39,11 @@ class Prediction:
 class RationaleMethod(nn.Module):
     """Base class: a generator selects, a predictor classifies from the selection."""
 
+    @property
+    def optimizers(self) -> list[torch.optim.Optimizer]:
+        """Every optimizer the method steps (for checkpoints); methods with one expose ``optimizer``."""
+        return [self.optimizer]
+
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         """One training step on a batch (backward and optimizer steps included).
 

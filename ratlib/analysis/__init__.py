@@ -1,0 +1,1 @@
+"""Analyses that the book's chapters run on encoders and data (no training)."""

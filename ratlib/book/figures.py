@@ -1,0 +1,50 @@
+"""Figures the chapters draw from stored results (seaborn; the notebook shows them)."""
+from __future__ import annotations
+
+HOMOGENEITY_PANELS = (
+    ("trace", "tr(Σ) per sentence (PLMR's measure)"),
+    ("relative_spread", "relative spread tr(Σ) / mean ‖x‖²"),
+    ("cosine", "mean pairwise cosine similarity"),
+)
+
+
+def homogeneity_figure(result: dict, gru_name: str = "bigru-glove"):
+    """Three panels over layers, one line per transformer (± sd over seeds), the BiGRU as reference lines."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    import seaborn as sns
+
+    rows = pd.DataFrame(result["rows"])
+    plm = rows[rows.encoder != gru_name]
+    gru = rows[rows.encoder == gru_name]
+    sns.set_theme(style="whitegrid", context="notebook")
+    fig, axes = plt.subplots(1, len(HOMOGENEITY_PANELS), figsize=(15, 4.2))
+    for ax, (metric, title) in zip(axes, HOMOGENEITY_PANELS):
+        sns.lineplot(data=plm[plm.metric == metric], x="layer", y="mean", hue="encoder", marker="o",
+                     errorbar="sd", ax=ax)
+        if len(gru):
+            for layer, style, label in ((0, ":", "GloVe 50d (GRU input)"), (1, "--", "BiGRU output (untrained)")):
+                value = gru[(gru.metric == metric) & (gru.layer == layer)]["mean"].mean()
+                ax.axhline(value, color="grey", linestyle=style, label=label)
+        ax.set_title(title)
+        ax.set_xlabel("layer (0 = embedding output)")
+        ax.set_ylabel("")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def homogeneity_depth_figure(result: dict, metric: str = "cosine", gru_name: str = "bigru-glove"):
+    """One metric against relative depth (layer / number of layers), to compare encoders of different depth."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    import seaborn as sns
+
+    rows = pd.DataFrame(result["rows"])
+    plm = rows[(rows.encoder != gru_name) & (rows.metric == metric)]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    sns.lineplot(data=plm, x="depth", y="mean", hue="encoder", marker="o", errorbar="sd", ax=ax)
+    ax.set_xlabel("relative depth (layer / number of layers)")
+    ax.set_ylabel(dict((m, t) for m, t in HOMOGENEITY_PANELS).get(metric, metric))
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,47 @@
+"""The scales every chapter runs at, as data (the notebooks hold no copies).
+
+* ``smoke``: tiny data, seconds; what CI executes to prove every page runs.
+* ``cpu``:   the scale whose numbers the book shows; minutes on 2 CPU cores,
+  offline (packaged encoders and GloVe 50d, the generated benchmark).
+* ``paper``: the papers' encoders, data sizes and hyper-parameters; needs a
+  GPU and, for hub encoders such as ``bert-base-uncased``, a network.
+
+A notebook asks for ``chapter_config(chapter, profile, **knobs)``; knobs
+that are ``None`` keep the profile's value, so the parameters cell can list
+every knob a reader may change without repeating the profile's numbers.
+"""
+from __future__ import annotations
+
+from dataclasses import fields, replace
+
+from ..analysis.homogeneity_experiment import HomogeneityConfig
+
+PROFILES = ("smoke", "cpu", "paper")
+
+CHAPTERS: dict[str, dict[str, object]] = {
+    # Chapter 1, token homogeneity (PLMR Fig. 2).
+    "homogeneity": {
+        "smoke": HomogeneityConfig(encoders=("minilm",), n_sentences=8, max_len=64, batch_size=8, seeds=(1,)),
+        "cpu": HomogeneityConfig(encoders=("minilm", "mpnet"), n_sentences=200, max_len=128,
+                                 batch_size=16, seeds=(1, 2, 3)),
+        # PLMR measured BERT-base on HotelReview; the paper profile keeps the
+        # generated reviews as data (set the `data` knob to use your own).
+        "paper": HomogeneityConfig(encoders=("bert-base-uncased",), n_sentences=2000, max_len=256,
+                                   batch_size=32, seeds=(1, 2, 3)),
+    },
+}
+
+
+def chapter_config(chapter: str, profile: str, **knobs):
+    """The configuration of ``chapter`` under ``profile``, with non-None knobs applied."""
+    if chapter not in CHAPTERS:
+        raise ValueError(f"unknown chapter {chapter!r}; known: {', '.join(sorted(CHAPTERS))}")
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; use one of {', '.join(PROFILES)}")
+    base = CHAPTERS[chapter][profile]
+    names = {f.name for f in fields(base)}
+    unknown = sorted(set(knobs) - names)
+    if unknown:
+        raise ValueError(f"chapter {chapter!r} has no knob(s) {unknown}; knobs: {', '.join(sorted(names))}")
+    changes = {k: (tuple(v) if isinstance(v, list) else v) for k, v in knobs.items() if v is not None}
+    return replace(base, **changes)

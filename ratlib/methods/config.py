@@ -1,0 +1,191 @@
+"""What a method is and how it is set: one dataclass, saved as JSON.
+
+Fields left as ``None`` take the defaults of the method and the encoder kind
+(GRU or pre-trained transformer), following ``methods.md``; the resolved
+values are what :meth:`MethodConfig.to_dict` writes, so a saved config says
+exactly what ran.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from ..io import write_json
+
+METHODS = ("rnp", "fr", "plmr", "n2r", "mmi_n2r")
+FULL_TEXT_MODES = ("layer_s", "skip_pruning", "none")
+PLM_POOLINGS = ("cls", "max")
+GRU = "gru"
+
+# Defaults per (method family, encoder kind). Sources: FR/N2R code and papers for the
+# GRU family; Bert-MCD's learning rates for their PLM runs; PLMR's run script for PLMR.
+_MMI_FAMILY = dict(sparsity=0.125, sparsity_lambda=11.0, continuity_lambda=12.0, cls_lambda=0.9,
+                   dropout=0.2, selector_dropout=0.2)
+_DEFAULTS = {
+    ("rnp", "gru"): dict(_MMI_FAMILY, lr_encoder=1e-4, lr_head=1e-4, autocast_bf16=False),
+    ("rnp", "plm"): dict(_MMI_FAMILY, lr_encoder=1e-5, lr_head=1e-4, autocast_bf16=True),
+    ("n2r", "gru"): dict(_MMI_FAMILY, norm_lambda=1.0, lr_encoder=1e-4, lr_head=1e-4, autocast_bf16=False),
+    ("n2r", "plm"): dict(_MMI_FAMILY, norm_lambda=1.0, lr_encoder=1e-5, lr_head=1e-4, autocast_bf16=True),
+    ("plmr", "plm"): dict(sparsity=0.2, sparsity_lambda=5.0, continuity_lambda=10.0, cls_lambda=1.0,
+                          dropout=0.2, selector_dropout=0.1, lr_encoder=5e-6, lr_head=2e-5,
+                          split_fractions=[1 / 3, 2 / 3], full_text="layer_s", full_text_lambda=2.0,
+                          d_lambda=1.0, autocast_bf16=True),
+}
+_FAMILY = {"rnp": "rnp", "fr": "rnp", "n2r": "n2r", "mmi_n2r": "n2r", "plmr": "plmr"}
+
+
+class ConfigError(ValueError):
+    """A method configuration that cannot run; the message names the field."""
+
+
+@dataclass
+class MethodConfig:
+    """Method, encoder and every hyper-parameter of a rationalization run."""
+
+    method: str = "rnp"                     # rnp | fr | plmr | n2r | mmi_n2r
+    encoder: str = GRU                      # "gru" or a PLM name for load_plm ("minilm", "mpnet", ...)
+    sparsity: float | None = None           # target share of selected tokens (s; PLMR's alpha)
+    sparsity_lambda: float | None = None    # lambda1
+    continuity_lambda: float | None = None  # lambda2
+    cls_lambda: float | None = None         # weight of the predictor's cross-entropy
+    norm_lambda: float | None = None        # N2R's lambda_n
+    lr_encoder: float | None = None         # Adam learning rate of encoders (GRU or transformer layers)
+    lr_head: float | None = None            # Adam learning rate of selector and classifier heads
+    dropout: float | None = None            # classifier-head dropout
+    selector_dropout: float | None = None   # selector-head dropout
+    gru_hidden: int = 100                   # GRU units per direction
+    plm_pooling: str = "cls"                # PLM predictor of rnp/fr/n2r: final [CLS] state, or "max" over
+                                            # real positions (the FR/MCD BERT code); PLMR always uses [CLS]
+    split_layers: list[int] | None = None   # PLMR (s, e) as 0-based layer indices; overrides fractions
+    split_fractions: list[float] | None = None  # PLMR (s, e) as shares of depth: s = round(f_s * L) - 1
+    full_text: str | None = None            # PLMR full-text term: layer_s (official) | skip_pruning | none
+    full_text_lambda: float | None = None   # PLMR F
+    d_lambda: float | None = None           # PLMR D
+    tau: float = 1.0                        # Gumbel-softmax temperature
+    eval_sample: bool = False               # evaluate with Gumbel samples instead of argmax
+    freeze_embeddings: bool = True          # PLM embedding layer frozen (GRU word vectors always are)
+    autocast_bf16: bool | None = None       # bfloat16 autocast when the method runs on CUDA
+
+    def __post_init__(self):
+        family = _FAMILY.get(self.method)
+        kind = GRU if self.encoder == GRU else "plm"
+        for name, value in _DEFAULTS.get((family, kind), {}).items():
+            if getattr(self, name) is None:
+                setattr(self, name, list(value) if isinstance(value, list) else value)
+        for name in ("split_layers", "split_fractions"):
+            value = getattr(self, name)
+            if isinstance(value, tuple):
+                setattr(self, name, list(value))
+
+    # ------------------------------------------------------------ JSON
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict, where: str = "method config") -> "MethodConfig":
+        if not isinstance(data, dict):
+            raise ConfigError(f"{where}: expected a JSON object, got {type(data).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"{where}: unknown field(s) {unknown}; known fields are {sorted(known)}")
+        return cls(**data)
+
+    def to_json(self, path) -> None:
+        write_json(path, self.to_dict())
+
+    @classmethod
+    def from_json(cls, path) -> "MethodConfig":
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"{path}, line {err.lineno}: not valid JSON ({err.msg})") from err
+        return cls.from_dict(data, where=str(path))
+
+    # ------------------------------------------------------------ derived values
+    @property
+    def uses_plm(self) -> bool:
+        return self.encoder != GRU
+
+    def resolve_split(self, n_layers: int) -> tuple[int, int]:
+        """PLMR's (s, e) for an encoder of ``n_layers`` layers.
+
+        Layers 0..s run on the full text, s+1..e prune, e+1..L-1 predict.
+        Fractions give the share of layers up to and including s (and e):
+        (1/3, 2/3) is (3, 7) for 12 layers and (1, 3) for 6.
+        """
+        if self.split_layers is not None:
+            s, e = self.split_layers
+            return int(s), int(e)
+        if self.split_fractions is None:
+            raise ConfigError("split_layers and split_fractions are both unset; PLMR needs one of them")
+        fs, fe = self.split_fractions
+        return int(round(fs * n_layers)) - 1, int(round(fe * n_layers)) - 1
+
+    # ------------------------------------------------------------ checks
+    def validate(self, n_layers: int | None = None) -> "MethodConfig":
+        """Fail now, with the field named, on anything that could not run; returns self."""
+        if self.method not in METHODS:
+            raise ConfigError(f"method = {self.method!r}: unknown method; expected one of {list(METHODS)}")
+        if not isinstance(self.encoder, str) or not self.encoder.strip():
+            raise ConfigError(f"encoder = {self.encoder!r}: expected 'gru' or a pre-trained encoder name")
+        if self.method == "plmr" and not self.uses_plm:
+            raise ConfigError("encoder = 'gru': PLMR splits a pre-trained transformer into layers; "
+                              "use a PLM encoder such as 'minilm' or 'mpnet'")
+        if not self.uses_plm and not self.freeze_embeddings:
+            raise ConfigError("freeze_embeddings = False: GRU methods always keep the word vectors frozen; "
+                              "the flag applies to PLM encoders")
+        _check_range("sparsity", self.sparsity, 0.0, 1.0, open_low=True, open_high=True)
+        for name in ("sparsity_lambda", "continuity_lambda", "cls_lambda"):
+            _check_range(name, getattr(self, name), 0.0, math.inf)
+        for name in ("lr_encoder", "lr_head"):
+            _check_range(name, getattr(self, name), 0.0, math.inf, open_low=True)
+        for name in ("dropout", "selector_dropout"):
+            _check_range(name, getattr(self, name), 0.0, 1.0, open_high=True)
+        _check_range("tau", self.tau, 0.0, math.inf, open_low=True)
+        if not isinstance(self.gru_hidden, int) or self.gru_hidden < 1:
+            raise ConfigError(f"gru_hidden = {self.gru_hidden!r}: expected a positive integer")
+        if self.plm_pooling not in PLM_POOLINGS:
+            raise ConfigError(f"plm_pooling = {self.plm_pooling!r}: expected one of {list(PLM_POOLINGS)}")
+        if self.method in ("n2r", "mmi_n2r"):
+            _check_range("norm_lambda", self.norm_lambda, 0.0, math.inf)
+        if self.method == "plmr":
+            self._validate_plmr(n_layers)
+        return self
+
+    def _validate_plmr(self, n_layers: int | None) -> None:
+        if self.full_text not in FULL_TEXT_MODES:
+            raise ConfigError(f"full_text = {self.full_text!r}: expected one of {list(FULL_TEXT_MODES)}")
+        for name in ("full_text_lambda", "d_lambda"):
+            _check_range(name, getattr(self, name), -math.inf, math.inf)
+        if self.split_layers is not None:
+            if (not isinstance(self.split_layers, (list, tuple)) or len(self.split_layers) != 2
+                    or not all(isinstance(v, int) and not isinstance(v, bool) for v in self.split_layers)):
+                raise ConfigError(f"split_layers = {self.split_layers!r}: expected two layer indices [s, e]")
+        elif self.split_fractions is not None:
+            fr = self.split_fractions
+            if (not isinstance(fr, (list, tuple)) or len(fr) != 2
+                    or not all(isinstance(v, (int, float)) and 0 < v <= 1 for v in fr) or not fr[0] < fr[1]):
+                raise ConfigError(f"split_fractions = {fr!r}: expected two shares of depth 0 < f_s < f_e <= 1")
+        else:
+            raise ConfigError("split_layers and split_fractions are both unset; PLMR needs one of them")
+        if n_layers is None:
+            return
+        s, e = self.resolve_split(n_layers)
+        given = f"split_layers = {self.split_layers}" if self.split_layers is not None else \
+            f"split_fractions = {self.split_fractions} (-> s={s}, e={e})"
+        if not 0 <= s < e <= n_layers - 2:
+            raise ConfigError(f"{given}: an encoder with {n_layers} layers needs 0 <= s < e <= {n_layers - 2} "
+                              f"(layers 0..s read the full text, s+1..e prune, e+1..{n_layers - 1} predict)")
+
+
+def _check_range(name, value, low, high, open_low=False, open_high=False) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
+    if ok:
+        ok = (value > low if open_low else value >= low) and (value < high if open_high else value <= high)
+    if not ok:
+        lo, hi = ("(" if open_low else "["), (")" if open_high else "]")
+        raise ConfigError(f"{name} = {value!r}: expected a number in {lo}{low}, {high}{hi}")

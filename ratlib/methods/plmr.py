@@ -1,0 +1,159 @@
+"""PLMR (Yuan et al., KDD 2025): one pre-trained transformer split into generator and predictor.
+
+With L layers and a split (s, e), one pass does everything:
+
+1. embeddings and layers 0..s read the full text;
+2. after each layer i in s+1..e a shared selector head scores every token
+   but [CLS]; masks are cumulative, ``M_i = M_{i-1} * Z_i`` ([CLS] always
+   kept), and each mask multiplies the states entering the next layer;
+3. layers e+1..L-1 are the predictor. Its input is the *embedding output*
+   times M_e, with [CLS] zeroed for layer e+1 only; the states are re-masked
+   by M_e before every later layer. [CLS] of the last layer -> classifier.
+
+Losses (K = e - s): levelled sparsity targets for every M_j, continuity on
+every M_j, the pruned cross-entropy L_r and the full-text term L_full (the
+same classifier on [CLS] of layer s's output, from the same pass), combined
+as the official code does: ``cls_lambda*L_r + F*L_full + D*(L_r - L_full)``.
+``full_text='skip_pruning'`` uses the code's unused alternative (layer s's
+output continued through the predictor layers, pruning layers skipped);
+``'none'`` drops the term.
+
+Like the official code, the selector also decides on [SEP] (it scores every
+position but [CLS]); the returned rationale keeps selectable positions only.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ..models.heads import ClassifierHead, SelectorHead
+from ..models.plm import PLMEncoder
+from .base import Prediction, RationaleMethod
+from .config import MethodConfig
+from .losses import (plmr_classification_loss, plmr_continuity_loss, plmr_levels, plmr_sparsity_loss,
+                     selection_rate)
+from .registry import register_method
+from .runtime import accuracy, adam, autocast_for, scalars
+from .selector import select
+
+
+class PLMR(RationaleMethod):
+    """Generator = layers 0..e with token pruning in s+1..e; predictor = layers e+1..L-1."""
+
+    def __init__(self, config: MethodConfig, plm: PLMEncoder, n_classes: int):
+        super().__init__()
+        self.config = config
+        self.plm = plm
+        if config.freeze_embeddings:
+            plm.freeze_embeddings()
+        self.split = config.resolve_split(plm.n_layers)
+        s, e = self.split
+        self.levels = plmr_levels(config.sparsity, e - s)
+        self.selector = SelectorHead(plm.hidden_size, config.selector_dropout)
+        self.classifier = ClassifierHead(plm.hidden_size, n_classes, config.dropout)
+        self._optimizer = None
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer:
+        """Adam: transformer layers at lr_encoder, selector and classifier at lr_head (made on first use)."""
+        if self._optimizer is None:
+            heads = list(self.selector.parameters()) + list(self.classifier.parameters())
+            self._optimizer = adam([(self.plm.encoder_parameters(), self.config.lr_encoder),
+                                    (heads, self.config.lr_head)])
+        return self._optimizer
+
+    def _autocast(self):
+        return autocast_for(self, self.config.autocast_bf16)
+
+    # ------------------------------------------------------------ the pass
+    def _predictor_layers(self, embedded, keep, context) -> torch.Tensor:
+        """Layers e+1..L-1 on the embedding output times ``keep`` ([CLS] zeroed at the first of them)."""
+        _, e = self.split
+        first_keep = torch.cat([torch.zeros_like(keep[:, :1]), keep[:, 1:]], dim=1)
+        hidden = self.plm.layer(e + 1, embedded * first_keep.unsqueeze(-1), context=context)
+        for i in range(e + 2, self.plm.n_layers):
+            hidden = self.plm.layer(i, hidden * keep.unsqueeze(-1), context=context)
+        return hidden
+
+    def _forward(self, batch, sample: bool = False, with_full_text: bool = False):
+        """(pruned logits, masks M_{s+1..e}, full-text logits or None) from one pass."""
+        s, e = self.split
+        attention = batch["attention_mask"]
+        embedded = self.plm.embed(batch["input_ids"])
+        context = self.plm.context(attention, embedded)
+        hidden = embedded
+        for i in range(s + 1):
+            hidden = self.plm.layer(i, hidden, context=context)
+        layer_s = hidden
+        keep = attention  # M_s: every real position
+        masks = []
+        for i in range(s + 1, e + 1):
+            hidden = self.plm.layer(i, hidden * keep.unsqueeze(-1), context=context)
+            z = select(self.selector(hidden[:, 1:]), training=self.training, sample=sample, tau=self.config.tau)
+            keep = torch.cat([torch.ones_like(z[:, :1]), z], dim=1) * keep
+            masks.append(keep)
+        hidden = self._predictor_layers(embedded, keep, context)
+        logits = self.classifier(hidden[:, 0])
+        full_logits = None
+        if with_full_text and self.config.full_text == "layer_s":
+            full_logits = self.classifier(layer_s[:, 0])
+        elif with_full_text and self.config.full_text == "skip_pruning":
+            hidden = layer_s
+            for i in range(e + 1, self.plm.n_layers):
+                hidden = self.plm.layer(i, hidden, context=context)
+            full_logits = self.classifier(hidden[:, 0])
+        return logits, masks, full_logits
+
+    # ------------------------------------------------------------ interface
+    def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        cfg = self.config
+        self.train()
+        with self._autocast():
+            logits, masks, full_logits = self._forward(batch, with_full_text=cfg.full_text != "none")
+            labels = batch["labels"]
+            pruned_ce = F.cross_entropy(logits.float(), labels)
+            full_ce = F.cross_entropy(full_logits.float(), labels) if full_logits is not None else None
+            cls_total = plmr_classification_loss(pruned_ce, full_ce, cls_lambda=cfg.cls_lambda,
+                                                 full_text_lambda=cfg.full_text_lambda, d_lambda=cfg.d_lambda)
+            sp = plmr_sparsity_loss(masks, batch["attention_mask"], self.levels)
+            ct = plmr_continuity_loss(masks)
+            loss = cls_total + cfg.sparsity_lambda * sp + cfg.continuity_lambda * ct
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        logs = {"loss": loss, "cls_loss": pruned_ce, "sparsity_loss": sp, "continuity_loss": ct,
+                "sparsity": selection_rate(masks[-1].detach(), batch["selectable"]),
+                "accuracy": accuracy(logits.detach(), labels)}
+        if full_ce is not None:
+            logs["full_text_loss"] = full_ce
+        for j, m in enumerate(masks):
+            logs[f"kept_layer{self.split[0] + 1 + j}"] = selection_rate(m.detach(), batch["selectable"])
+        return scalars(**logs)
+
+    @torch.no_grad()
+    def predict(self, batch: dict[str, torch.Tensor], sample: bool = False) -> Prediction:
+        was_training = self.training
+        self.eval()
+        try:
+            with self._autocast():
+                logits, masks, _ = self._forward(batch, sample=sample)
+        finally:
+            self.train(was_training)
+        return Prediction(mask=masks[-1].float() * batch["selectable"], logits=logits.float())
+
+    def encode_rationale(self, batch: dict[str, torch.Tensor], mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Predictor layers on the embedding output times ``mask`` ([CLS] and [SEP] kept)."""
+        attention = batch["attention_mask"]
+        keep = mask * batch["selectable"] + attention * (1.0 - batch["selectable"])
+        with self._autocast():
+            embedded = self.plm.embed(batch["input_ids"])
+            context = self.plm.context(attention, embedded)
+            hidden = self._predictor_layers(embedded, keep, context)
+            pooled = hidden[:, 0]
+            logits = self.classifier(pooled)
+        return pooled.float(), logits.float()
+
+
+@register_method("plmr")
+def build_plmr(config: MethodConfig, *, n_classes: int, embeddings=None, plm=None) -> PLMR:
+    return PLMR(config, plm, n_classes)

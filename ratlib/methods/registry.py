@@ -1,0 +1,74 @@
+"""The one place that turns a :class:`MethodConfig` into a ready method."""
+from __future__ import annotations
+
+from typing import Callable
+
+from .base import RationaleMethod
+from .config import ConfigError, MethodConfig
+
+_BUILDERS: dict[str, Callable[..., RationaleMethod]] = {}
+
+
+def register_method(name: str):
+    """Decorator: ``builder(config, *, n_classes, embeddings, plm) -> RationaleMethod`` for ``name``."""
+    def wrap(builder):
+        if name in _BUILDERS:
+            raise ValueError(f"method {name!r} is registered twice")
+        _BUILDERS[name] = builder
+        return builder
+    return wrap
+
+
+def registered_methods() -> list[str]:
+    _load_builtin()
+    return sorted(_BUILDERS)
+
+
+def _load_builtin() -> None:
+    # The method modules register themselves on import.
+    from . import fr, n2r, plmr, rnp  # noqa: F401
+
+
+def build_method(config: MethodConfig, *, n_classes: int, embeddings=None, plm=None) -> RationaleMethod:
+    """A method with fresh heads and its optimizers, checked against its encoder first.
+
+    ``embeddings``: the (V, d) word-vector matrix (row 0 = zeros) for ``encoder='gru'``;
+    ``plm``: a :class:`ratlib.models.PLMEncoder` for any other encoder. The method
+    fine-tunes ``plm`` in place (and deep-copies it when it needs two encoders),
+    so pass a freshly loaded one per run.
+    """
+    _load_builtin()
+    config.validate(n_layers=plm.n_layers if plm is not None else None)
+    if not isinstance(n_classes, int) or n_classes < 2:
+        raise ConfigError(f"n_classes = {n_classes!r}: expected an integer >= 2")
+    if config.uses_plm:
+        if plm is None:
+            raise ConfigError(f"encoder = {config.encoder!r} needs plm= (e.g. ratlib.models.load_encoder"
+                              f"({config.encoder!r})[0]); got none")
+        if embeddings is not None:
+            raise ConfigError(f"encoder = {config.encoder!r} is a PLM; embeddings= is for encoder = 'gru'")
+    else:
+        if embeddings is None:
+            raise ConfigError("encoder = 'gru' needs embeddings= (the (V, d) word-vector matrix, row 0 = zeros)")
+        if plm is not None:
+            raise ConfigError("encoder = 'gru' does not take plm=; set encoder to the PLM's name instead")
+    return _BUILDERS[config.method](config, n_classes=n_classes, embeddings=embeddings, plm=plm)
+
+
+def describe_method(method: RationaleMethod) -> dict:
+    """What a result should record about the method: its config, encoder weights and size."""
+    from ..models.plm import PLMEncoder
+
+    sources, seen = [], set()
+    for module in method.modules():
+        if isinstance(module, PLMEncoder) and module.source is not None and module.source.sha256 not in seen:
+            seen.add(module.source.sha256)
+            sources.append(module.source.to_dict())
+    trainable = {id(p): p.numel() for p in method.parameters() if p.requires_grad}
+    return {
+        "method": type(method).__name__,
+        "config": method.config.to_dict(),
+        "encoder_weights": sources,
+        "trainable_parameters": int(sum(trainable.values())),
+        "eval_selection": "sample" if method.config.eval_sample else "argmax",
+    }

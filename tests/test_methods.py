@@ -1,0 +1,395 @@
+"""Methods: configuration, selection, PLMR's masks, N2R's frozen predictor, and learning at all.
+
+Everything runs on tiny random models (a 4-layer BERT of hidden size 32,
+8-dimensional word vectors): no download, a few seconds in all.
+"""
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from ratlib.methods import (FULL_TEXT_MODES, METHODS, ConfigError, MethodConfig, build_method,
+                            describe_method, registered_methods)
+from ratlib.methods.runtime import frozen
+from ratlib.methods.selector import argmax_select, select, straight_through_gumbel
+from ratlib.models import tiny_bert, tiny_mpnet
+
+VOCAB = 40
+CLS, SEP = 2, 3
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models gain nothing from threads, and lose a lot when the cores are busy."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def gru_batch(seed=0, n=8, length=12):
+    """Word-id batch; label 1 iff word 7 occurs (word 7 is the gold rationale)."""
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(8, VOCAB, (n, length), generator=g)
+    am = torch.ones(n, length)
+    for b in range(n):
+        cut = length - (b % 4) * 2
+        am[b, cut:] = 0
+        if b % 2:
+            ids[b, 1 + b % 3] = 7
+    ids[am == 0] = 0
+    labels = (ids == 7).any(1).long()
+    return {"input_ids": ids, "attention_mask": am, "selectable": am.clone(), "labels": labels,
+            "gold": (ids == 7).float(), "word_index": torch.arange(length).expand(n, length) * am.long(),
+            "first_piece": am.clone()}
+
+
+def plm_batch(seed=0, n=8, length=12):
+    """Word-piece batch: [CLS] ... [SEP] then padding; label 1 iff piece 7 occurs."""
+    batch = gru_batch(seed, n, length - 2)
+    ids = torch.zeros(n, length, dtype=torch.long)
+    am = torch.zeros(n, length)
+    sel = torch.zeros(n, length)
+    for b in range(n):
+        k = int(batch["attention_mask"][b].sum())
+        ids[b, 0], ids[b, 1:k + 1], ids[b, k + 1] = CLS, batch["input_ids"][b, :k], SEP
+        am[b, :k + 2] = 1
+        sel[b, 1:k + 1] = 1
+    return {"input_ids": ids, "attention_mask": am, "selectable": sel, "labels": batch["labels"]}
+
+
+def word_vectors(dim=8):
+    vectors = torch.randn(VOCAB, dim, generator=torch.Generator().manual_seed(3))
+    vectors[0] = 0
+    return vectors
+
+
+def make(method, encoder="gru", n_layers=4, **overrides):
+    config = MethodConfig(method=method, encoder=encoder, **overrides)
+    if encoder == "gru":
+        return build_method(config, n_classes=2, embeddings=word_vectors())
+    return build_method(config, n_classes=2, plm=tiny_bert(n_layers=n_layers, vocab_size=VOCAB))
+
+
+# ------------------------------------------------------------------ configuration
+
+def test_registry_holds_every_method():
+    assert registered_methods() == sorted(METHODS)
+
+
+def test_defaults_follow_the_papers():
+    n2r = MethodConfig(method="n2r")
+    assert (n2r.sparsity, n2r.sparsity_lambda, n2r.continuity_lambda, n2r.norm_lambda, n2r.cls_lambda) == \
+        (0.125, 11.0, 12.0, 1.0, 0.9)
+    assert (n2r.lr_encoder, n2r.lr_head, n2r.gru_hidden, n2r.dropout) == (1e-4, 1e-4, 100, 0.2)
+    plmr = MethodConfig(method="plmr", encoder="minilm")
+    assert (plmr.sparsity, plmr.sparsity_lambda, plmr.continuity_lambda, plmr.cls_lambda) == (0.2, 5.0, 10.0, 1.0)
+    assert (plmr.lr_encoder, plmr.lr_head, plmr.selector_dropout, plmr.full_text) == (5e-6, 2e-5, 0.1, "layer_s")
+    assert (plmr.full_text_lambda, plmr.d_lambda) == (2.0, 1.0)
+    assert plmr.resolve_split(12) == (3, 7) and plmr.resolve_split(6) == (1, 3)
+    assert MethodConfig(method="plmr", encoder="x", split_layers=[5, 7]).resolve_split(12) == (5, 7)
+    assert MethodConfig(method="rnp").eval_sample is False
+
+
+def test_config_json_round_trip(tmp_path):
+    config = MethodConfig(method="plmr", encoder="minilm", split_layers=[1, 3], sparsity=0.15, eval_sample=True)
+    path = tmp_path / "method.json"
+    config.to_json(path)
+    back = MethodConfig.from_json(path)
+    assert back == config
+    assert json.loads(path.read_text())["split_layers"] == [1, 3]
+
+
+def test_config_json_names_unknown_fields(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"method": "rnp", "sparsity_lamda": 3}))
+    with pytest.raises(ConfigError, match=r"bad\.json.*sparsity_lamda"):
+        MethodConfig.from_json(path)
+
+
+@pytest.mark.parametrize("kwargs, n_layers, message", [
+    (dict(method="rpn"), None, "unknown method"),
+    (dict(method="rnp", sparsity=1.5), None, "sparsity"),
+    (dict(method="rnp", sparsity=0.0), None, "sparsity"),
+    (dict(method="rnp", lr_head=-1.0), None, "lr_head"),
+    (dict(method="plmr"), None, "PLM encoder"),
+    (dict(method="plmr", encoder="minilm", split_layers=[3, 3]), 6, "s < e"),
+    (dict(method="plmr", encoder="minilm", split_layers=[1, 5]), 6, "s < e <= 4"),
+    (dict(method="plmr", encoder="minilm", split_layers=[-1, 2]), 6, "0 <= s"),
+    (dict(method="plmr", encoder="minilm", split_fractions=[0.6, 0.5]), 6, "split_fractions"),
+    (dict(method="plmr", encoder="minilm", full_text="both"), 6, "full_text"),
+    (dict(method="rnp", freeze_embeddings=False), None, "frozen"),
+    (dict(method="n2r", encoder="minilm", plm_pooling="mean"), None, "plm_pooling"),
+])
+def test_validate_fails_with_the_field_named(kwargs, n_layers, message):
+    with pytest.raises(ConfigError, match=message):
+        MethodConfig(**kwargs).validate(n_layers)
+
+
+def test_describe_method_records_config_weights_and_selection_rule():
+    method = make("plmr", "tiny", split_layers=[0, 2], eval_sample=True)
+    record = describe_method(method)
+    assert record["method"] == "PLMR" and record["config"]["split_layers"] == [0, 2]
+    assert record["eval_selection"] == "sample"
+    assert record["encoder_weights"][0]["name"] == "tiny-bert"
+    embeddings = sum(p.numel() for p in method.plm.model.embeddings.parameters())
+    assert record["trainable_parameters"] == sum(p.numel() for p in method.parameters()) - embeddings
+
+
+def test_build_method_checks_the_encoder_it_is_given():
+    with pytest.raises(ConfigError, match="embeddings"):
+        build_method(MethodConfig(method="rnp"), n_classes=2)
+    with pytest.raises(ConfigError, match="plm="):
+        build_method(MethodConfig(method="fr", encoder="minilm"), n_classes=2)
+    with pytest.raises(ConfigError, match="s < e"):
+        build_method(MethodConfig(method="plmr", encoder="tiny", split_layers=[1, 3]), n_classes=2,
+                     plm=tiny_bert(n_layers=4))
+
+
+# ------------------------------------------------------------------ selection
+
+def test_straight_through_gumbel_is_hard_forward_and_soft_backward():
+    logits = torch.randn(4, 6, 2, requires_grad=True)
+    torch.manual_seed(5)
+    z = straight_through_gumbel(logits)
+    assert set(z.unique().tolist()) <= {0.0, 1.0}
+    torch.manual_seed(5)
+    reference = F.gumbel_softmax(logits, tau=1.0, hard=True)[..., 1]
+    assert torch.equal(z, reference)
+    weights = torch.randn(4, 6)
+    grad_ours = torch.autograd.grad((z * weights).sum(), logits)[0]
+    grad_ref = torch.autograd.grad((reference * weights).sum(), logits)[0]
+    torch.testing.assert_close(grad_ours, grad_ref)
+    assert grad_ours.abs().sum() > 0
+
+
+def test_evaluation_uses_argmax_unless_sampling_is_asked():
+    logits = torch.tensor([[[0.0, 3.0], [3.0, 0.0], [0.1, 0.0]]])
+    assert argmax_select(logits).tolist() == [[1.0, 0.0, 0.0]]
+    assert torch.equal(select(logits, training=False), argmax_select(logits))
+    torch.manual_seed(0)
+    draws = torch.stack([select(logits.expand(200, 3, 2), training=False, sample=True) for _ in range(5)])
+    assert 0.3 < draws[..., 2].mean() < 0.7  # near-even logits: samples differ from argmax
+
+
+# ------------------------------------------------------------------ PLMR
+
+def _recording_layers(plm):
+    """Wrap plm.layer to record (layer index, input hidden states)."""
+    calls = []
+    original = plm.layer
+
+    def layer(i, hidden, attention_mask=None, *, context=None):
+        calls.append((i, hidden.detach().clone()))
+        return original(i, hidden, attention_mask, context=context)
+
+    plm.layer = layer
+    return calls
+
+
+def test_plmr_masks_are_cumulative_keep_cls_and_zero_padding():
+    torch.manual_seed(0)
+    method = make("plmr", "tiny", n_layers=6, split_layers=[0, 4])
+    batch = plm_batch()
+    method.train()
+    for _ in range(5):
+        _, masks, _ = method._forward(batch)
+        assert len(masks) == 4
+        for m in masks:
+            assert torch.all(m[:, 0] == 1)                           # [CLS] always kept
+            assert torch.all(m[batch["attention_mask"] == 0] == 0)   # padding never kept
+        for earlier, later in zip(masks, masks[1:]):
+            assert torch.all(later <= earlier)                       # a pruned token stays pruned
+
+
+def test_plmr_predictor_reencodes_the_masked_embedding_output():
+    torch.manual_seed(1)
+    method = make("plmr", "tiny", n_layers=4, split_layers=[0, 2])
+    method.eval()
+    batch = plm_batch()
+    calls = _recording_layers(method.plm)
+    with torch.no_grad():
+        _, masks, _ = method._forward(batch)
+        embedded = method.plm.embed(batch["input_ids"])
+    assert [i for i, _ in calls] == [0, 1, 2, 3]     # one pass, no extra layer runs
+    keep = masks[-1]
+    first = keep.clone()
+    first[:, 0] = 0
+    torch.testing.assert_close(calls[3][1], embedded * first.unsqueeze(-1))
+    # pruning layers receive the states masked by the previous mask
+    hidden_in_2 = calls[2][1]
+    assert torch.all(hidden_in_2[masks[0] == 0] == 0)
+
+
+def test_plmr_full_text_term_reuses_layer_s_unless_asked_otherwise():
+    batch = plm_batch()
+    for mode, expected_calls in (("layer_s", 4), ("none", 4), ("skip_pruning", 5)):
+        torch.manual_seed(2)
+        method = make("plmr", "tiny", n_layers=4, split_layers=[0, 2], full_text=mode)
+        calls = _recording_layers(method.plm)
+        logs = method.train_step(batch)
+        assert len(calls) == expected_calls, mode
+        assert ("full_text_loss" in logs) == (mode != "none")
+    assert set(FULL_TEXT_MODES) == {"layer_s", "none", "skip_pruning"}
+
+
+def test_plmr_embeddings_stay_frozen_and_selector_gets_gradient():
+    torch.manual_seed(3)
+    method = make("plmr", "tiny", n_layers=4, split_layers=[0, 2], sparsity_lambda=0.0, continuity_lambda=0.0)
+    before = method.plm.model.embeddings.word_embeddings.weight.clone()
+    logits, masks, full = method._forward(plm_batch(), with_full_text=True)
+    F.cross_entropy(logits, plm_batch()["labels"]).backward()
+    grad = method.selector.linear.weight.grad
+    assert grad is not None and grad.abs().sum() > 0      # straight-through reaches the selector via CE
+    method.train_step(plm_batch())
+    assert torch.equal(method.plm.model.embeddings.word_embeddings.weight, before)
+    assert not method.plm.model.embeddings.word_embeddings.weight.requires_grad
+
+
+def test_plmr_runs_on_mpnet_layers_with_position_bias():
+    torch.manual_seed(8)
+    config = MethodConfig(method="plmr", encoder="tiny-mpnet", split_layers=[0, 1])
+    method = build_method(config, n_classes=2, plm=tiny_mpnet(n_layers=3))
+    batch = plm_batch()
+    batch["input_ids"][batch["attention_mask"] == 0] = 1
+    logs = method.train_step(batch)
+    assert torch.isfinite(torch.tensor(logs["loss"]))
+    grad_free = method.plm.model.encoder.relative_attention_bias.weight
+    assert grad_free.requires_grad  # the relative position bias is trained with the layers
+
+
+def test_plmr_prediction_covers_selectable_positions_only_and_is_deterministic():
+    method = make("plmr", "tiny", n_layers=4, split_layers=[0, 2])
+    batch = plm_batch()
+    a, b = method.predict(batch), method.predict(batch)
+    assert torch.equal(a.mask, b.mask) and torch.equal(a.logits, b.logits)
+    assert torch.all(a.mask[batch["selectable"] == 0] == 0)
+    assert a.logits.shape == (8, 2)
+    pooled, logits = method.encode_rationale(batch, a.mask)
+    assert pooled.shape == (8, 32) and logits.shape == (8, 2)
+
+
+# ------------------------------------------------------------------ RNP / FR
+
+@pytest.mark.parametrize("encoder", ["gru", "tiny"])
+def test_rnp_straight_through_gradient_reaches_the_selector(encoder):
+    torch.manual_seed(4)
+    method = make("rnp", encoder, sparsity_lambda=0.0, continuity_lambda=0.0)
+    method.train()
+    terms = method._mmi_terms(gru_batch() if encoder == "gru" else plm_batch())
+    terms["loss"].backward()
+    grad = method.generator.head.linear.weight.grad
+    assert grad is not None and grad.abs().sum() > 0
+
+
+def test_fr_shares_one_encoder_and_rnp_does_not():
+    fr, rnp = make("fr"), make("rnp")
+    assert fr.generator.encoder is fr.predictor.encoder
+    assert rnp.generator.encoder is not rnp.predictor.encoder
+    fr_plm = make("fr", "tiny")
+    assert fr_plm.generator.encoder is fr_plm.predictor.encoder
+    rnp_plm = make("rnp", "tiny")
+    assert rnp_plm.generator.encoder is not rnp_plm.predictor.encoder
+    # both copies start from the same pre-trained weights
+    for a, b in zip(rnp_plm.generator.encoder.parameters(), rnp_plm.predictor.encoder.parameters()):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("encoder, pooling", [("gru", "cls"), ("tiny", "cls"), ("tiny", "max")])
+def test_encode_rationale_reproduces_predict(encoder, pooling):
+    method = make("rnp", encoder, plm_pooling=pooling)
+    batch = gru_batch() if encoder == "gru" else plm_batch()
+    pred = method.predict(batch)
+    assert torch.all(pred.mask[batch["selectable"] == 0] == 0)
+    method.eval()
+    with torch.no_grad():
+        pooled, logits = method.encode_rationale(batch, pred.mask)
+    torch.testing.assert_close(logits, pred.logits)
+    assert pooled.shape[0] == 8
+
+
+# ------------------------------------------------------------------ N2R
+
+@pytest.mark.parametrize("encoder", ["gru", "tiny"])
+def test_n2r_step_freezes_the_predictor_but_trains_the_generator(encoder):
+    torch.manual_seed(6)
+    method = make("n2r", encoder)
+    batch = gru_batch() if encoder == "gru" else plm_batch()
+    method.train()
+    predictor_before = [p.detach().clone() for p in method.predictor.parameters()]
+    generator_before = [p.detach().clone() for p in method.generator.head.parameters()]
+    with frozen(method.predictor):
+        terms = method._norm_terms(batch)
+        method.optimizer.zero_grad(set_to_none=True)
+        terms["loss"].backward()
+        assert all(p.grad is None for p in method.predictor.parameters())
+        assert method.generator.head.linear.weight.grad.abs().sum() > 0
+        method.optimizer.step()
+    assert all(torch.equal(a, b) for a, b in zip(predictor_before, method.predictor.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(generator_before, method.generator.head.parameters()))
+    assert all(p.requires_grad for p in method.predictor.head.parameters())  # unfrozen afterwards
+
+
+def test_n2r_alone_gives_the_generator_no_cross_entropy_gradient():
+    torch.manual_seed(7)
+    n2r = make("n2r", sparsity_lambda=0.0, continuity_lambda=0.0)
+    n2r._mmi_terms(gru_batch(), detach_rationale=True)["loss"].backward()
+    grad = n2r.generator.head.linear.weight.grad
+    assert grad is None or torch.count_nonzero(grad) == 0
+    assert n2r.predictor.head.linear.weight.grad.abs().sum() > 0
+    mmi = make("mmi_n2r", sparsity_lambda=0.0, continuity_lambda=0.0)
+    mmi._mmi_terms(gru_batch(), detach_rationale=False)["loss"].backward()
+    assert mmi.generator.head.linear.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("name", ["n2r", "mmi_n2r"])
+def test_n2r_takes_two_steps_and_the_second_leaves_the_predictor_alone(name):
+    torch.manual_seed(9)
+    method = make(name)
+    snapshots = []
+    original = method._step
+
+    def step(loss):
+        before = [p.detach().clone() for p in method.predictor.parameters()]
+        heads = [p.detach().clone() for p in method.generator.head.parameters()]
+        original(loss)
+        snapshots.append((
+            all(torch.equal(a, b) for a, b in zip(before, method.predictor.parameters())),
+            all(torch.equal(a, b) for a, b in zip(heads, method.generator.head.parameters()))))
+
+    method._step = step
+    logs = method.train_step(gru_batch())
+    assert len(snapshots) == 2
+    (pred_same_1, _), (pred_same_2, gen_same_2) = snapshots
+    assert not pred_same_1                   # step 1 trains the predictor
+    assert pred_same_2 and not gen_same_2    # step 2 trains the generator only
+    assert {"loss", "sparsity", "norm", "norm_loss", "cls_loss"} <= set(logs)
+
+
+# ------------------------------------------------------------------ learning at all
+
+@pytest.mark.parametrize("method_name, encoder", [(m, e) for m in METHODS for e in ("gru", "tiny")
+                                                   if not (m == "plmr" and e == "gru")])
+def test_a_few_steps_lower_the_loss(method_name, encoder):
+    torch.manual_seed(0)
+    lr = dict(lr_encoder=1e-2, lr_head=1e-2) if encoder == "gru" else dict(lr_encoder=1e-3, lr_head=1e-2)
+    if method_name == "plmr":
+        lr = dict(lr_encoder=3e-3, lr_head=3e-2)
+    extra = dict(split_layers=[0, 2]) if method_name == "plmr" else {}
+    method = make(method_name, encoder, **lr, **extra)
+    batch = gru_batch() if encoder == "gru" else plm_batch()
+    losses = [method.train_step(batch)["loss"] for _ in range(25)]
+    assert all(torch.isfinite(torch.tensor(losses)))
+    assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5
+
+
+def test_methods_run_under_bfloat16_autocast():
+    batch = plm_batch()
+    for name in ("plmr", "mmi_n2r"):
+        method = make(name, "tiny", **(dict(split_layers=[0, 2]) if name == "plmr" else {}))
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            logs = method.train_step(batch)
+            pred = method.predict(batch)
+        assert torch.isfinite(torch.tensor(logs["loss"]))
+        assert pred.logits.dtype == torch.float32 and pred.mask.dtype == torch.float32
