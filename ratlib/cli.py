@@ -14,6 +14,7 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-len", type=int, default=256, help="truncate texts to this many tokens")
     p.add_argument("--balance-dev", action="store_true", help="also balance the dev set")
     p.add_argument("--max-train", type=int, default=None, help="use at most this many training texts")
+    p.add_argument("--max-dev", type=int, default=None, help="use at most this many dev texts")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="dataset-specific option (JSON value), e.g. --option correlation=0.7")
 
@@ -32,7 +33,7 @@ def data_config_from_args(args):
             options[key] = value
     return DataConfig(name=args.dataset, aspect=args.aspect, data_dir=args.data_dir,
                       correlated=args.correlated, max_len=args.max_len, balance_dev=args.balance_dev,
-                      max_train=args.max_train, options=options)
+                      max_train=args.max_train, max_dev=args.max_dev, options=options)
 
 
 def cmd_data_stats(args) -> int:

@@ -215,8 +215,11 @@ def _epoch_record(epoch: int, logs: list[dict], prep: Prepared, seconds: float) 
 
 
 def train(config: TrainConfig, *, store: bool = True, resume: bool = True, progress: bool = True,
-          results_root=None) -> dict:
-    """Train (or fetch the stored result of) one run; returns the result record."""
+          log_epochs: bool = True, results_root=None) -> dict:
+    """Train (or fetch the stored result of) one run; returns the result record.
+
+    ``progress`` shows tqdm bars; ``log_epochs`` prints one line per epoch.
+    """
     if store:
         stored = load_result(RESULT_KIND, config.to_json(), results_root)
         if stored is not None:
@@ -252,7 +255,7 @@ def train(config: TrainConfig, *, store: bool = True, resume: bool = True, progr
                                               "elapsed": elapsed})
         save_checkpoint(last, prep, {"epoch": epoch, "history": history, "best_acc": best_acc,
                                      "elapsed": elapsed})
-        if progress:
+        if log_epochs:
             t = record["test"]
             tqdm.write(f"epoch {epoch + 1}: loss {record['train']['loss']:.3f} dev acc {record['dev']['acc']:.1f} "
                        f"test S {t['S']:.1f} F1 {t['F1']:.1f} ({record['epoch_time_s']:.0f} s)")

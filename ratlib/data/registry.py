@@ -36,6 +36,7 @@ class DataConfig:
     balance_seed: int = DEFAULT_BALANCE_SEED
     balance_dev: bool = False
     max_train: int | None = None
+    max_dev: int | None = None
     options: dict = field(default_factory=dict, hash=False)
 
     def to_json(self) -> dict:
@@ -80,7 +81,8 @@ def load_splits(config: DataConfig) -> Splits:
         raise ValueError(f"unknown dataset {config.name!r}; known: {', '.join(sorted(_BUILDERS))}")
     splits = _BUILDERS[config.name](config)
     train = subsample(splits.train, config.max_train, config.balance_seed)
-    return Splits(train=train, dev=splits.dev, test=splits.test)
+    dev = subsample(splits.dev, config.max_dev, config.balance_seed)
+    return Splits(train=train, dev=dev, test=splits.test)
 
 
 def balance(examples: list[Example], seed: int) -> list[Example]:

