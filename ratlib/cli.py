@@ -94,6 +94,24 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    """Train every run a chapter needs under a profile (stored results are skipped)."""
+    import time
+
+    from .book.profiles import chapter_config
+    from .experiments.runs import run_all
+
+    config = chapter_config(args.chapter, args.profile)
+    if not hasattr(config, "train_configs"):
+        raise ValueError(f"chapter {args.chapter!r} has no training runs")
+    configs = config.train_configs()
+    start = time.perf_counter()
+    results = run_all(configs, progress=not args.quiet)
+    print(f"{len(results)} runs of {args.chapter}/{args.profile} stored in results/runs "
+          f"({time.perf_counter() - start:.0f} s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ratlib", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=cmd_train)
+    p = sub.add_parser("sweep", help="train (or reuse) every run a chapter needs under a profile")
+    p.add_argument("chapter")
+    p.add_argument("--profile", default="cpu", choices=["smoke", "cpu", "paper"])
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(run=cmd_sweep)
     p = sub.add_parser("datasets", help="list the registered datasets")
     p.set_defaults(run=cmd_datasets)
     return parser

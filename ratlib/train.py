@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from .data.batching import FeatureTable, PieceFeaturizer, WordFeaturizer, featurize, make_loader
 from .data.record import Splits
-from .data.registry import DataConfig, load_splits
+from .data.registry import DataConfig, data_version, load_splits
 from .data.stats import dataset_stats
 from .io import atomic_path
 from .methods import MethodConfig, build_method
@@ -60,12 +60,17 @@ class TrainConfig:
     @classmethod
     def from_json(cls, data: dict) -> "TrainConfig":
         data = dict(data)
+        data.pop("data_version", None)  # present in stored results' configs
         data["data"] = DataConfig.from_json(data["data"])
         data["method"] = MethodConfig.from_dict(data["method"])
         return cls(**data)
 
+    def identity(self) -> dict:
+        """What a stored result is keyed by: the config and the data's generator version."""
+        return {**self.to_json(), "data_version": data_version(self.data.name)}
+
     def key(self) -> str:
-        return config_hash(self.to_json())
+        return config_hash(self.identity())
 
     def validate(self) -> None:
         self.method.validate()
@@ -221,7 +226,7 @@ def train(config: TrainConfig, *, store: bool = True, resume: bool = True, progr
     ``progress`` shows tqdm bars; ``log_epochs`` prints one line per epoch.
     """
     if store:
-        stored = load_result(RESULT_KIND, config.to_json(), results_root)
+        stored = load_result(RESULT_KIND, config.identity(), results_root)
         if stored is not None:
             return stored
     prep = prepare(config)
@@ -273,9 +278,9 @@ def train(config: TrainConfig, *, store: bool = True, resume: bool = True, progr
         "piece_rule": config.piece_rule if prep.is_plm else None,
     }
     if store:
-        save_result(RESULT_KIND, config.to_json(), result, results_root)
-        return load_result(RESULT_KIND, config.to_json(), results_root)
-    return {"config": config.to_json(), **result}
+        save_result(RESULT_KIND, config.identity(), result, results_root)
+        return load_result(RESULT_KIND, config.identity(), results_root)
+    return {"config": config.identity(), **result}
 
 
 def checkpoint_path(config: TrainConfig, which: str = "best") -> Path:

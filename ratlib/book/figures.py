@@ -48,3 +48,30 @@ def homogeneity_depth_figure(result: dict, metric: str = "cosine", gru_name: str
     ax.set_ylabel(dict((m, t) for m, t in HOMOGENEITY_PANELS).get(metric, metric))
     fig.tight_layout()
     return fig
+
+
+def convergence_figure(results: list[dict]):
+    """Per epoch: test F1 (argmax and sampled selection), train sparsity and dev accuracy, one line per run."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    import seaborn as sns
+
+    rows = []
+    for r in results:
+        cfg = r["config"]
+        name = f"{cfg['method']['method']}/{cfg['method']['encoder']} a{cfg['data']['aspect']}"
+        for h in r["history"]:
+            rows.append({"run": name, "seed": cfg["seed"], "epoch": h["epoch"] + 1,
+                         "test F1 (argmax)": h["test"]["F1"], "test F1 (sampled)": h["test_sampled"]["F1"],
+                         "train sparsity %": 100 * h["train"]["sparsity"], "dev acc": h["dev"]["acc"]})
+    frame = pd.DataFrame(rows)
+    panels = ("test F1 (argmax)", "test F1 (sampled)", "train sparsity %", "dev acc")
+    sns.set_theme(style="whitegrid", context="notebook")
+    fig, axes = plt.subplots(1, len(panels), figsize=(16, 3.8))
+    for ax, metric in zip(axes, panels):
+        sns.lineplot(data=frame, x="epoch", y=metric, hue="run", errorbar="sd", ax=ax)
+        ax.set_title(metric)
+        ax.set_ylabel("")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

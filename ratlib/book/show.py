@@ -28,3 +28,31 @@ def provenance(result: dict, scale: dict | None = None):
     ]
     rows += [(k, v) for k, v in (scale or {}).items()]
     return pd.DataFrame(rows, columns=["", "value"]).set_index("")
+
+
+def highlight_rationale(tokens, gold=None, selected=None) -> str:
+    """HTML of a text with its rationales marked.
+
+    Selected tokens get a coloured background, gold tokens an underline, so
+    agreement (both), misses (underline only) and false alarms (background
+    only) can be read at a glance.
+    """
+    import html
+
+    gold = gold if gold is not None else [0] * len(tokens)
+    selected = selected if selected is not None else [0] * len(tokens)
+    parts = []
+    for tok, g, s in zip(tokens, gold, selected):
+        style = []
+        if s:
+            style.append("background:#ffd54f")
+        if g:
+            style.append("text-decoration:underline;text-decoration-thickness:2px;text-decoration-color:#1565c0")
+        text = html.escape(tok)
+        parts.append(f'<span style="{";".join(style)}">{text}</span>' if style else text)
+    return '<p style="line-height:1.9">' + " ".join(parts) + "</p>"
+
+
+RATIONALE_LEGEND = ('<p><span style="background:#ffd54f">selected</span> · '
+                    '<span style="text-decoration:underline;text-decoration-thickness:2px;'
+                    'text-decoration-color:#1565c0">gold rationale</span></p>')

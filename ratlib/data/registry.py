@@ -15,6 +15,7 @@ from typing import Callable
 from .record import Example, Splits
 
 _BUILDERS: dict[str, Callable[["DataConfig"], Splits]] = {}
+_VERSIONS: dict[str, Callable[[], str]] = {}
 
 # The balancing seed used by the FR/N2R family of official loaders.
 DEFAULT_BALANCE_SEED = 20226666
@@ -51,13 +52,20 @@ class DataConfig:
         return json.dumps(self.to_json(), sort_keys=True)
 
 
-def register_dataset(name: str):
-    """Decorator: ``@register_dataset("beer")`` on a ``DataConfig -> Splits`` builder."""
+def register_dataset(name: str, version: Callable[[], str] | None = None):
+    """Decorator: ``@register_dataset("beer")`` on a ``DataConfig -> Splits`` builder.
+
+    ``version`` returns a fingerprint of the code that makes the data (the
+    generated benchmark's generator), so stored results of other data are
+    never reused.
+    """
 
     def wrap(fn):
         if name in _BUILDERS:
             raise ValueError(f"dataset {name!r} is registered twice")
         _BUILDERS[name] = fn
+        if version is not None:
+            _VERSIONS[name] = version
         return fn
 
     return wrap
@@ -72,6 +80,13 @@ def _import_builders() -> None:
     # Builders register themselves on import; importing here keeps the
     # registry complete whichever module a caller imported first.
     from . import beer, hotel, eraser, synth  # noqa: F401
+
+
+def data_version(name: str) -> str | None:
+    """The fingerprint of a dataset's generating code, or None for files read as they are."""
+    _import_builders()
+    fn = _VERSIONS.get(name)
+    return fn() if fn else None
 
 
 def load_splits(config: DataConfig) -> Splits:

@@ -679,7 +679,7 @@ def prepare_files(config: SynthConfig, correlated: bool, aspect: int,
     return folder
 
 
-@register_dataset("synth")
+@register_dataset("synth", version=source_fingerprint)
 def build_synth(config: DataConfig) -> Splits:
     """The generated benchmark for one aspect and setting, read back by the Beer loader."""
     synth = SynthConfig.from_options(config.options)

@@ -1,0 +1,70 @@
+"""Running many training configurations and tabulating their stored results."""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from ..results import load_result
+from ..train import RESULT_KIND, TrainConfig, train
+
+METRICS = ("S", "acc", "P", "R", "F1", "failure_rate")
+
+
+def run_all(configs: Sequence[TrainConfig], *, progress: bool = True, only_stored: bool = False) -> list[dict]:
+    """The result of every config: stored ones are read, missing ones trained in order.
+
+    With ``only_stored`` missing runs are skipped instead (the book's smoke
+    and cpu builds use this only when told to).
+    """
+    from tqdm.auto import tqdm
+
+    out = []
+    bar = tqdm(configs, desc="runs", disable=not progress)
+    for cfg in bar:
+        stored = load_result(RESULT_KIND, cfg.identity())
+        if stored is None and only_stored:
+            continue
+        bar.set_postfix_str(f"{cfg.method.method}/{cfg.method.encoder} aspect {cfg.data.aspect} seed {cfg.seed}")
+        out.append(stored or train(cfg, progress=progress))
+    return out
+
+
+def run_row(result: dict, metrics: str = "test") -> dict:
+    """One flat row per run: what ran and its test metrics."""
+    cfg = result["config"]
+    row = {
+        "method": cfg["method"]["method"],
+        "encoder": cfg["method"]["encoder"],
+        "dataset": cfg["data"]["name"],
+        "setting": "correlated" if cfg["data"]["correlated"] else "decorrelated",
+        "aspect": cfg["data"]["aspect"],
+        "seed": cfg["seed"],
+        "epochs": cfg["epochs"],
+        "best_epoch": result["best_epoch"] + 1,
+        "train_n": result["data"]["train"]["n"],
+        "wall_time_s": result["wall_time_s"],
+    }
+    row.update({k: result[metrics][k] for k in METRICS})
+    return row
+
+
+def runs_frame(results: Iterable[dict], metrics: str = "test"):
+    import pandas as pd
+
+    return pd.DataFrame([run_row(r, metrics) for r in results])
+
+
+def mean_std_table(frame, by: Sequence[str], metrics: Sequence[str] = METRICS):
+    """``mean ± std`` over seeds of each metric, one row per group (std 0 for one seed)."""
+    import pandas as pd
+
+    rows = []
+    for key, group in frame.groupby(list(by), sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        row = dict(zip(by, key))
+        row["seeds"] = len(group)
+        for m in metrics:
+            values = group[m]
+            std = values.std(ddof=0) if len(values) > 1 else 0.0
+            row[m] = f"{values.mean():.1f} ± {std:.1f}"
+        rows.append(row)
+    return pd.DataFrame(rows)
