@@ -154,7 +154,6 @@ def evaluate(prep: Prepared, split: str, sample: bool = False) -> dict:
     what the PLMR code reports.
     """
     method, table, examples = prep.method, prep.tables[split], getattr(prep.splits, split)
-    method.eval()
     loader = make_loader(table, prep.pad_id, prep.config.eval_batch_size, shuffle=False)
     pieces, words = Tally(), Tally()
     for batch in loader:
@@ -172,7 +171,6 @@ def evaluate(prep: Prepared, split: str, sample: bool = False) -> dict:
                                          batch["first_piece"][i].numpy(), n, prep.config.piece_rule)
             words += tally(pred_words[None], np.asarray(ex.mask(), dtype=np.float64)[None], np.ones((1, n)),
                            batch["labels"][i:i + 1], predicted[i:i + 1], batch["annotated"][i:i + 1])
-    method.train()
     result = {"pieces": summarize(pieces)}
     result["words"] = summarize(words) if prep.is_plm else result["pieces"]
     return result

@@ -27,28 +27,6 @@ RESULT_KIND = "homogeneity"
 ANALYSIS_VERSION = 2
 GRU_NAME = "bigru-glove"
 
-# Used only while the generated benchmark is not available: a dozen short
-# reviews in the Beer style, written for this project.
-HANDWRITTEN_REVIEWS = (
-    "pours a hazy golden color with a thin white head that fades quickly",
-    "the aroma is mostly citrus and pine with a little caramel sweetness behind it",
-    "mouthfeel is thin and watery , carbonation is far too high for the style",
-    "taste follows the nose : grapefruit , resin and a dry bitter finish",
-    "deep brown body , almost black , with a tan head that leaves lots of lacing",
-    "smells of roasted malt , coffee and dark chocolate , very inviting",
-    "the palate is smooth and creamy with a medium body and soft carbonation",
-    "flavor is disappointing , mostly burnt grain and a metallic aftertaste",
-    "clear amber with a rocky off-white head ; looks great in the glass",
-    "there is barely any smell , maybe some bread and a hint of hops",
-    "light bodied and crisp , easy to drink on a hot afternoon",
-    "overall a solid beer that i would happily buy again",
-    "the head vanished in seconds and the color is a dull murky orange",
-    "sweet banana and clove on the nose , typical of a german wheat beer",
-    "sticky and syrupy on the tongue , the alcohol is not well hidden",
-    "finishes clean with a lingering bitterness that makes you want another sip",
-)
-
-
 @dataclass(frozen=True)
 class HomogeneityConfig:
     """What the homogeneity experiment runs on. Serialises to JSON."""
@@ -85,18 +63,7 @@ def load_reviews(config: HomogeneityConfig) -> tuple[list[list[str]], dict]:
     from ..data.registry import DataConfig, load_splits
 
     data_config = DataConfig(**config.data)
-    try:
-        splits = load_splits(data_config)
-    except (ImportError, ValueError) as err:
-        # Only the default generated benchmark may fall back, and only while
-        # its builder is missing; any other dataset error is the user's to see.
-        builder_missing = isinstance(err, ImportError) or "unknown dataset 'synth'" in str(err)
-        if data_config.name != "synth" or not builder_missing:
-            raise
-        pool = [review.split() for review in HANDWRITTEN_REVIEWS]
-        return pool, {"source": "handwritten", "description":
-                      f"{len(pool)} hand-written review sentences (the generated benchmark was not available: {err})",
-                      "pool_size": len(pool), "data_config": data_config.to_json(), "split": None}
+    splits = load_splits(data_config)
     if config.split not in ("train", "dev", "test"):
         raise ValueError(f"split must be train, dev or test, got {config.split!r}")
     examples = getattr(splits, config.split)

@@ -25,7 +25,7 @@ import os
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from .record import DataFormatError, Example, Splits
+from .record import DataFormatError, Example, Splits, parse_json_object
 from .registry import DataConfig, balance, register_dataset
 
 N_SCORES = 5
@@ -103,12 +103,7 @@ def read_reviews(path: Path, aspect: int, max_len: int) -> list[Example]:
 
 def parse_annotation_line(line: str, path, lineno: int) -> dict:
     """One record of ``annotations.json`` with its spans checked."""
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as err:
-        raise DataFormatError(path, lineno, f"not valid JSON ({err.msg})") from None
-    if not isinstance(obj, dict):
-        raise DataFormatError(path, lineno, "expected a JSON object")
+    obj = parse_json_object(line, path, lineno)
     for key in ("x", "y"):
         if key not in obj:
             raise DataFormatError(path, lineno, f"missing key {key!r}")

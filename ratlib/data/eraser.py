@@ -55,7 +55,7 @@ from typing import Iterator, Mapping
 
 from .. import paths
 from .beer import require_file
-from .record import DataFormatError, Example, Splits, mask_to_spans, spans_to_mask
+from .record import DataFormatError, Example, Splits, mask_to_spans, parse_json_object, spans_to_mask
 from .registry import DataConfig, balance, register_dataset
 
 SPLIT_FILES = {"train": "train.jsonl", "dev": "val.jsonl", "test": "test.jsonl"}
@@ -122,13 +122,7 @@ def _iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
         for lineno, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DataFormatError(path, lineno, f"not valid JSON ({err.msg})") from None
-            if not isinstance(obj, dict):
-                raise DataFormatError(path, lineno, "expected a JSON object")
-            yield lineno, obj
+            yield lineno, parse_json_object(line, path, lineno)
 
 
 # ------------------------------------------------------------ annotations

@@ -27,6 +27,19 @@ class DataFormatError(ValueError):
         self.problem = problem
 
 
+def parse_json_object(line: str, path, lineno: int) -> dict:
+    """One line of a JSON-lines file that must hold an object."""
+    import json
+
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise DataFormatError(path, lineno, f"not valid JSON ({err.msg})") from None
+    if not isinstance(obj, dict):
+        raise DataFormatError(path, lineno, "expected a JSON object")
+    return obj
+
+
 def mask_to_spans(mask: Sequence[int]) -> tuple[Span, ...]:
     """Maximal runs of 1s in a 0/1 mask, as ``[start, end)`` spans."""
     spans, start = [], None

@@ -22,6 +22,7 @@ take two optimizer steps per batch (MMI+N2R). The trainer only calls
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -38,6 +39,16 @@ class Prediction:
 
 class RationaleMethod(nn.Module):
     """Base class: a generator selects, a predictor classifies from the selection."""
+
+    @contextmanager
+    def evaluating(self):
+        """Eval mode inside the block, the previous mode restored after it."""
+        was_training = self.training
+        self.eval()
+        try:
+            yield
+        finally:
+            self.train(was_training)
 
     @property
     def optimizers(self) -> list[torch.optim.Optimizer]:

@@ -132,13 +132,8 @@ class PLMR(RationaleMethod):
 
     @torch.no_grad()
     def predict(self, batch: dict[str, torch.Tensor], sample: bool = False) -> Prediction:
-        was_training = self.training
-        self.eval()
-        try:
-            with self._autocast():
-                logits, masks, _ = self._forward(batch, sample=sample)
-        finally:
-            self.train(was_training)
+        with self.evaluating(), self._autocast():
+            logits, masks, _ = self._forward(batch, sample=sample)
         return Prediction(mask=masks[-1].float() * batch["selectable"], logits=logits.float())
 
     def encode_rationale(self, batch: dict[str, torch.Tensor], mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -84,15 +84,10 @@ class RNP(RationaleMethod):
 
     @torch.no_grad()
     def predict(self, batch: dict[str, torch.Tensor], sample: bool = False) -> Prediction:
-        was_training = self.training
-        self.eval()
-        try:
-            with self._autocast():
-                emb_g, emb_p = self._embed(batch)
-                mask = self._rationale(batch, emb_g, sample=sample)
-                _, logits = self.predictor(batch, emb_p, mask)
-        finally:
-            self.train(was_training)
+        with self.evaluating(), self._autocast():
+            emb_g, emb_p = self._embed(batch)
+            mask = self._rationale(batch, emb_g, sample=sample)
+            _, logits = self.predictor(batch, emb_p, mask)
         return Prediction(mask=mask.float(), logits=logits.float())
 
     def encode_rationale(self, batch: dict[str, torch.Tensor], mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
