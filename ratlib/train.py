@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .data.batching import FeatureTable, PieceFeaturizer, WordFeaturizer, featurize, make_loader
+from .data.batching import Collator, FeatureTable, PieceFeaturizer, WordFeaturizer, featurize, make_loader
 from .data.record import Splits
 from .data.registry import DataConfig, data_version, load_splits
 from .data.stats import dataset_stats
@@ -176,6 +176,29 @@ def evaluate(prep: Prepared, split: str, sample: bool = False) -> dict:
     return result
 
 
+@torch.no_grad()
+def rationale_examples(prep: Prepared, n: int = 6) -> list[dict]:
+    """The first ``n`` test texts with gold and predicted word-level rationales (argmax selection)."""
+    examples = prep.splits.test[:n]
+    if not examples:
+        return []
+    table = prep.tables["test"]
+    batch = Collator(prep.pad_id)([table[i] for i in range(len(examples))])
+    out = prep.method.predict(_to_device(batch, prep.device))
+    mask = out.mask.float().cpu() * batch["selectable"]
+    predicted = out.logits.float().argmax(-1).cpu()
+    rows = []
+    for i, ex in enumerate(examples):
+        if prep.is_plm:
+            words = pieces_to_words(mask[i].numpy(), batch["word_index"][i].numpy(), batch["first_piece"][i].numpy(),
+                                    len(ex.tokens), prep.config.piece_rule)
+        else:
+            words = mask[i, :len(ex.tokens)].numpy()
+        rows.append({"id": ex.id, "tokens": list(ex.tokens), "label": ex.label, "predicted": int(predicted[i]),
+                     "gold": ex.mask(), "selected": [int(v) for v in words]})
+    return rows
+
+
 def _checkpoint_dir(config: TrainConfig) -> Path:
     return cache_dir("runs", config.key())
 
@@ -263,7 +286,10 @@ def train(config: TrainConfig, *, store: bool = True, resume: bool = True, progr
             tqdm.write(f"epoch {epoch + 1}: loss {record['train']['loss']:.3f} dev acc {record['dev']['acc']:.1f} "
                        f"test S {t['S']:.1f} F1 {t['F1']:.1f} ({record['epoch_time_s']:.0f} s)")
     best = max(history, key=lambda r: (r["dev"]["acc"], -r["epoch"]))
+    payload = torch.load(best_path, map_location="cpu", weights_only=False)
+    prep.method.load_state_dict(payload["model"])
     result = {
+        "examples": rationale_examples(prep),
         "best_epoch": best["epoch"],
         "test": best["test"],
         "test_pieces": best["test_pieces"],
@@ -279,6 +305,26 @@ def train(config: TrainConfig, *, store: bool = True, resume: bool = True, progr
         save_result(RESULT_KIND, config.identity(), result, results_root)
         return load_result(RESULT_KIND, config.identity(), results_root)
     return {"config": config.identity(), **result}
+
+
+def backfill_examples(config: TrainConfig, results_root=None) -> dict | None:
+    """Add example rationales to a stored result made before results carried them.
+
+    Needs the run's best checkpoint on this machine; returns the updated
+    result, or None when the result or the checkpoint is missing.
+    """
+    stored = load_result(RESULT_KIND, config.identity(), results_root)
+    path = checkpoint_path(config)
+    if stored is None or not path.is_file():
+        return None
+    if "examples" not in stored:
+        prep = load_checkpoint(path)
+        extra = {k: v for k, v in stored.items()
+                 if k not in ("kind", "key", "ratlib_version", "created", "machine", "config")}
+        extra["examples"] = rationale_examples(prep)
+        save_result(RESULT_KIND, config.identity(), extra, results_root)
+        stored = load_result(RESULT_KIND, config.identity(), results_root)
+    return stored
 
 
 def checkpoint_path(config: TrainConfig, which: str = "best") -> Path:

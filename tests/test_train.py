@@ -117,3 +117,10 @@ def test_plm_run_scores_rationales_at_word_level():
     assert result["encoder"]["sha256"]
     assert result["piece_rule"] == "first"
     assert set(result["test_pieces"]) == set(result["test"])
+
+
+def test_result_carries_example_rationales_of_the_best_epoch():
+    result = train(tiny_config(epochs=1), progress=False, log_epochs=False)
+    ex = result["examples"][0]
+    assert len(ex["tokens"]) == len(ex["gold"]) == len(ex["selected"])
+    assert set(ex["selected"]) <= {0, 1} and ex["label"] in (0, 1)

@@ -75,3 +75,21 @@ def convergence_figure(results: list[dict]):
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def metric_bars(frame, metrics=("F1", "failure_rate", "S", "acc")):
+    """One panel per metric: bars per method and encoder, one panel row per setting (± sd over seeds)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="notebook")
+    frame = frame.assign(model=frame["method"] + " / " + frame["encoder"])
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.8))
+    for ax, metric in zip(axes, metrics):
+        sns.barplot(data=frame, x="setting", y=metric, hue="model", errorbar="sd", ax=ax)
+        ax.set_title(metric)
+        ax.set_ylabel("")
+        ax.set_xlabel("")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -16,6 +16,7 @@ from dataclasses import fields, replace
 
 from ..analysis.homogeneity_experiment import HomogeneityConfig
 from ..experiments.datacard import DatacardConfig
+from ..experiments.degeneration import DegenerationConfig
 
 # A tiny benchmark for smoke builds: every code path, seconds of work.
 SMOKE_SYNTH = {"n_train": 300, "n_dev": 60, "n_test": 60}
@@ -41,6 +42,17 @@ CHAPTERS: dict[str, dict[str, object]] = {
         "cpu": DatacardConfig(aspects=(0,), methods=("rnp", "fr", "mmi_n2r"), epochs=40, lr=1e-3),
         "paper": DatacardConfig(aspects=(0, 1, 2), methods=("rnp", "fr", "n2r", "mmi_n2r"),
                                 seeds=(1, 2, 3, 4, 5), epochs=300, lr=None),
+    },
+    # Chapter 2, degeneration and failure of MMI with a PLM (PLMR Table 1).
+    "degeneration": {
+        "smoke": DegenerationConfig(synth=SMOKE_SYNTH, gru_epochs=1, plm_epochs=1, plm_max_train=16,
+                                    plm_max_dev=16),
+        # The GRU runs are the data card's (full training set, 40 epochs, lr 1e-3); the MiniLM
+        # runs get a small budget: 1200 training reviews for 3 epochs (about 15-20 minutes each).
+        # Decorrelated only for now: the correlated runs are the next sweep to store.
+        "cpu": DegenerationConfig(settings=("decorrelated",)),
+        "paper": DegenerationConfig(encoders=("gru", "bert-base-uncased"), seeds=(1, 2, 3, 4, 5), gru_epochs=300,
+                                    gru_lr=None, plm_epochs=20, plm_max_train=None, plm_max_dev=None),
     },
 }
 

@@ -24,7 +24,7 @@ def run_all(configs: Sequence[TrainConfig], *, progress: bool = True, only_store
         if stored is None and only_stored:
             continue
         bar.set_postfix_str(f"{cfg.method.method}/{cfg.method.encoder} aspect {cfg.data.aspect} seed {cfg.seed}")
-        out.append(stored or train(cfg, progress=progress))
+        out.append(stored or train(cfg, progress=progress, log_epochs=progress))
     return out
 
 
