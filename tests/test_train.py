@@ -124,3 +124,11 @@ def test_result_carries_example_rationales_of_the_best_epoch():
     ex = result["examples"][0]
     assert len(ex["tokens"]) == len(ex["gold"]) == len(ex["selected"])
     assert set(ex["selected"]) <= {0, 1} and ex["label"] in (0, 1)
+
+
+def test_same_seed_same_run_on_cpu():
+    cfg = tiny_config(epochs=1)
+    first = train(cfg, store=False, resume=False, progress=False, log_epochs=False)
+    second = train(cfg, store=False, resume=False, progress=False, log_epochs=False)
+    strip = lambda h: [{k: v for k, v in e.items() if k != "epoch_time_s"} for e in h]  # noqa: E731
+    assert strip(first["history"]) == strip(second["history"])
