@@ -54,6 +54,7 @@ def measure_one(method: str, encoder: str, steps: int, batch_size: int) -> dict:
     batch, inputs = _batch(encoder, batch_size)
     if method == "plain":
         plm = inputs["plm"]
+        plm.train()  # dropout on, as in every method's train_step (from_pretrained leaves eval mode)
         head = torch.nn.Linear(plm.hidden_size, 2)
         opt = torch.optim.Adam(list(plm.parameters()) + list(head.parameters()), lr=1e-5)
 

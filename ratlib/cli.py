@@ -94,6 +94,17 @@ def cmd_train(args) -> int:
     return 0
 
 
+def shard_slice(text: str, n_runs: int) -> slice:
+    """The runs of shard ``K/N`` (1-based K): every N-th run starting at run K."""
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard must look like K/N (e.g. 1/2), got {text!r}") from None
+    if not 1 <= k <= n:
+        raise ValueError(f"--shard {text}: K must be between 1 and N")
+    return slice(k - 1, n_runs, n)
+
+
 def cmd_sweep(args) -> int:
     """Train every run a chapter needs under a profile (stored results are skipped)."""
     import time
@@ -105,6 +116,8 @@ def cmd_sweep(args) -> int:
     if not hasattr(config, "train_configs"):
         raise ValueError(f"chapter {args.chapter!r} has no training runs")
     configs = config.train_configs()
+    if args.shard:
+        configs = configs[shard_slice(args.shard, len(configs))]
     start = time.perf_counter()
     results = run_all(configs, progress=not args.quiet)
     print(f"{len(results)} runs of {args.chapter}/{args.profile} stored in results/runs "
@@ -135,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sweep", help="train (or reuse) every run a chapter needs under a profile")
     p.add_argument("chapter")
     p.add_argument("--profile", default="cpu", choices=["smoke", "cpu", "paper"])
+    p.add_argument("--shard", default=None, metavar="K/N",
+                   help="train only every N-th run starting at the K-th (1-based), to split a sweep "
+                        "over N parallel processes")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(run=cmd_sweep)
     p = sub.add_parser("datasets", help="list the registered datasets")

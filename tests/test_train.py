@@ -132,3 +132,14 @@ def test_same_seed_same_run_on_cpu():
     second = train(cfg, store=False, resume=False, progress=False, log_epochs=False)
     strip = lambda h: [{k: v for k, v in e.items() if k != "epoch_time_s"} for e in h]  # noqa: E731
     assert strip(first["history"]) == strip(second["history"])
+
+
+def test_sweep_shards_split_the_runs_without_overlap():
+    from ratlib.cli import shard_slice
+
+    runs = list(range(7))
+    shards = [runs[shard_slice(f"{k}/3", len(runs))] for k in (1, 2, 3)]
+    assert shards == [[0, 3, 6], [1, 4], [2, 5]]
+    for bad in ("0/2", "3/2", "two", "1-2"):
+        with pytest.raises(ValueError, match="--shard"):
+            shard_slice(bad, 7)

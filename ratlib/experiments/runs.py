@@ -44,7 +44,21 @@ def run_row(result: dict, metrics: str = "test") -> dict:
         "wall_time_s": result["wall_time_s"],
     }
     row.update({k: result[metrics][k] for k in METRICS})
+    test = result["data"]["test"]
+    row["majority_acc"] = 100.0 * max(test["n_pos"], test["n_neg"]) / test["n"] if test["n"] else None
+    row["random_F1"] = random_selection_f1(test["rationale_share"], row["S"])
     return row
+
+
+def random_selection_f1(gold_share: float | None, sparsity: float) -> float | None:
+    """Expected micro F1 (%) of selecting ``sparsity`` % of tokens at random.
+
+    Precision is then the gold share and recall the selected share, so a
+    rationalizer is only better than chance when its F1 exceeds this.
+    """
+    if gold_share is None or gold_share + sparsity == 0:
+        return None
+    return 2.0 * gold_share * sparsity / (gold_share + sparsity)
 
 
 def runs_frame(results: Iterable[dict], metrics: str = "test"):
