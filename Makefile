@@ -60,13 +60,15 @@ browser:
 
 # Regenerate every stored cpu result from scratch (hours on 2 cores: run it in the
 # background, e.g. `nohup make results > results.log 2>&1 &`; progress bars show in the log).
-# Checkpoints are cleared too; an interrupted `make results` is resumed by the sweep
-# commands alone (they skip stored runs and resume from checkpoints).
+# The training runs are split over two processes of one thread each (the second one logs
+# to results-shard2.log). Checkpoints are cleared too; an interrupted `make results` is
+# resumed by the sweep commands alone (they skip stored runs and resume from checkpoints).
+SWEEP := OMP_NUM_THREADS=1 $(PY) -m ratlib sweep datacard degeneration --profile cpu
 results: venv
 	rm -rf results/runs results/homogeneity results/datacard results/baselines
 	rm -rf "$${RATLIB_CACHE:-$$HOME/.cache/ratlib}/runs"
-	$(PY) -m ratlib sweep datacard --profile cpu
-	$(PY) -m ratlib sweep degeneration --profile cpu
+	$(SWEEP) --shard 2/2 > results-shard2.log 2>&1 & second=$$!; \
+	  $(SWEEP) --shard 1/2; first=$$?; wait $$second && test $$first = 0
 	$(PY) -m ratlib.book build --profile cpu
 
 clean:

@@ -105,22 +105,35 @@ def shard_slice(text: str, n_runs: int) -> slice:
     return slice(k - 1, n_runs, n)
 
 
+def sweep_configs(chapters, profile: str) -> list:
+    """The training runs of ``chapters`` under ``profile``, in order, each configuration once."""
+    from .book.profiles import chapter_config
+
+    configs, seen = [], set()
+    for chapter in chapters:
+        config = chapter_config(chapter, profile)
+        if not hasattr(config, "train_configs"):
+            raise ValueError(f"chapter {chapter!r} has no training runs")
+        for cfg in config.train_configs():
+            if cfg.key() not in seen:  # chapters share runs (the data card's GRU runs are chapter 2's)
+                seen.add(cfg.key())
+                configs.append(cfg)
+    return configs
+
+
 def cmd_sweep(args) -> int:
-    """Train every run a chapter needs under a profile (stored results are skipped)."""
+    """Train every run the chapters need under a profile (stored results are skipped)."""
     import time
 
-    from .book.profiles import chapter_config
     from .experiments.runs import run_all
 
-    config = chapter_config(args.chapter, args.profile)
-    if not hasattr(config, "train_configs"):
-        raise ValueError(f"chapter {args.chapter!r} has no training runs")
-    configs = config.train_configs()
+    configs = sweep_configs(args.chapters, args.profile)
     if args.shard:
         configs = configs[shard_slice(args.shard, len(configs))]
     start = time.perf_counter()
     results = run_all(configs, progress=not args.quiet)
-    print(f"{len(results)} runs of {args.chapter}/{args.profile} stored in results/runs "
+    print(f"{len(results)} runs of {' + '.join(args.chapters)} ({args.profile}"
+          f"{', shard ' + args.shard if args.shard else ''}) stored in results/runs "
           f"({time.perf_counter() - start:.0f} s)")
     return 0
 
@@ -145,8 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=cmd_train)
-    p = sub.add_parser("sweep", help="train (or reuse) every run a chapter needs under a profile")
-    p.add_argument("chapter")
+    p = sub.add_parser("sweep", help="train (or reuse) every run the chapters need under a profile")
+    p.add_argument("chapters", nargs="+", metavar="CHAPTER", help="e.g. datacard degeneration")
     p.add_argument("--profile", default="cpu", choices=["smoke", "cpu", "paper"])
     p.add_argument("--shard", default=None, metavar="K/N",
                    help="train only every N-th run starting at the K-th (1-based), to split a sweep "

@@ -143,3 +143,17 @@ def test_sweep_shards_split_the_runs_without_overlap():
     for bad in ("0/2", "3/2", "two", "1-2"):
         with pytest.raises(ValueError, match="--shard"):
             shard_slice(bad, 7)
+
+
+def test_sweep_lists_runs_shared_by_chapters_once():
+    from ratlib.cli import sweep_configs
+
+    # under cpu, the data card's RNP/FR GRU runs are also chapter 2's decorrelated GRU runs
+    datacard = sweep_configs(["datacard"], "cpu")
+    both = sweep_configs(["datacard", "degeneration"], "cpu")
+    keys = [cfg.key() for cfg in both]
+    assert len(keys) == len(set(keys))
+    assert len(both) == len(datacard) + len(sweep_configs(["degeneration"], "cpu")) - 2
+    assert keys[:len(datacard)] == [cfg.key() for cfg in datacard]
+    with pytest.raises(ValueError, match="no training runs"):
+        sweep_configs(["homogeneity"], "smoke")
