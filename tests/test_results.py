@@ -1,6 +1,7 @@
 import json
+import os
 
-from ratlib.io import atomic_path
+from ratlib.io import atomic_path, write_json
 from ratlib.results import cached, config_hash, iter_results, load_result, result_path
 
 
@@ -38,3 +39,12 @@ def test_failed_write_leaves_nothing(tmp_path):
         pass
     assert not target.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_write_gets_the_usual_file_mode(tmp_path):
+    old = os.umask(0o022)
+    try:
+        write_json(tmp_path / "a.json", {"x": 1})
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o644
