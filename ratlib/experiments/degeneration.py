@@ -32,6 +32,7 @@ class DegenerationConfig:
     plm_epochs: int = 3
     plm_max_train: int | None = 1200
     plm_max_dev: int | None = 300
+    balance_dev: bool = True             # as PLMR does; see DatacardConfig.balance_dev
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -41,7 +42,8 @@ class DegenerationConfig:
             raise ValueError(f"setting must be 'decorrelated' or 'correlated', got {setting!r}")
         return DataConfig(name="synth", aspect=self.aspect, correlated=setting == "correlated",
                           max_train=self.plm_max_train if plm else self.gru_max_train,
-                          max_dev=self.plm_max_dev if plm else None, options=dict(self.synth))
+                          max_dev=self.plm_max_dev if plm else None, balance_dev=self.balance_dev,
+                          options=dict(self.synth))
 
     def train_configs(self) -> list[TrainConfig]:
         out = []
