@@ -59,8 +59,9 @@ class DegenerationConfig:
         return out
 
 
-# A transformer run whose test accuracy is within this many points of always predicting
-# the majority class has not learned the task: its rationales cannot show degeneration.
+# A transformer run whose dev accuracy (at its chosen epoch) is within this many points of
+# always answering the dev set's majority class has not learned the task: its rationales
+# cannot show degeneration.
 UNTRAINED_MARGIN = 5.0
 
 
@@ -71,14 +72,15 @@ def verdict(frame) -> str:
         gru, plm = group[group.encoder == "gru"], group[group.encoder != "gru"]
         parts.append(f"{setting}: mean F1 {gru.F1.mean():.1f} (GRU) vs {plm.F1.mean():.1f} (PLM; random selection "
                      f"at its sparsity {plm.random_F1.mean():.1f}), failure rate {gru.failure_rate.mean():.1f}% vs "
-                     f"{plm.failure_rate.mean():.1f}%, accuracy {gru.acc.mean():.1f}% vs {plm.acc.mean():.1f}%")
+                     f"{plm.failure_rate.mean():.1f}%, dev accuracy {gru.dev_acc.mean():.1f}% vs "
+                     f"{plm.dev_acc.mean():.1f}%")
     gru, plm = frame[frame.encoder == "gru"], frame[frame.encoder != "gru"]
     gap = gru.F1.mean() - plm.F1.mean()
-    untrained = plm.acc.mean() < plm.majority_acc.mean() + UNTRAINED_MARGIN
+    untrained = plm.dev_acc.mean() < plm.dev_chance_acc.mean() + UNTRAINED_MARGIN
     if untrained:
         call = (f"**Not tested at this scale**: the transformer runs did not learn the task within their budget "
-                f"(mean test accuracy {plm.acc.mean():.1f}%, always predicting the majority class gives "
-                f"{plm.majority_acc.mean():.1f}%), so their poor rationales measure the budget, not the "
+                f"(mean dev accuracy {plm.dev_acc.mean():.1f}%, always answering the majority class gives "
+                f"{plm.dev_chance_acc.mean():.1f}%), so their poor rationales measure the budget, not the "
                 f"degeneration the paper describes.")
     elif gap >= 20:
         call = "**Reproduced at this scale**: the PLM-based RNP/FR select far worse rationales than the GRU ones."

@@ -44,9 +44,12 @@ def run_row(result: dict, metrics: str = "test") -> dict:
         "wall_time_s": result["wall_time_s"],
     }
     row.update({k: result[metrics][k] for k in METRICS})
-    test = result["data"]["test"]
-    row["majority_acc"] = 100.0 * max(test["n_pos"], test["n_neg"]) / test["n"] if test["n"] else None
-    row["random_F1"] = random_selection_f1(test["rationale_share"], row["S"])
+    row["random_F1"] = random_selection_f1(result["data"]["test"]["rationale_share"], row["S"])
+    # Model selection's own view: dev accuracy at the chosen epoch, and what always answering
+    # the dev set's majority class scores (50 on a balanced dev set).
+    dev = result["data"]["dev"]
+    row["dev_acc"] = result["history"][result["best_epoch"]]["dev"]["acc"]
+    row["dev_chance_acc"] = 100.0 * max(dev["n_pos"], dev["n_neg"]) / dev["n"] if dev["n"] else None
     return row
 
 
