@@ -15,12 +15,13 @@ def test_random_selection_f1_known_values():
     assert random_selection_f1(0.0, 0.0) is None
 
 
-def frame(plm_f1, plm_dev_acc, gru_f1=70.0):
-    rows = []
-    for encoder, f1, acc in (("gru", gru_f1, 80.0), ("minilm", plm_f1, plm_dev_acc)):
-        rows.append({"setting": "decorrelated", "method": "rnp", "encoder": encoder, "F1": f1, "dev_acc": acc,
-                     "failure_rate": 5.0, "random_F1": 15.0, "dev_chance_acc": 50.0})
-    return pd.DataFrame(rows)
+def frame(plm_f1, plm_dev_acc, gru_f1=70.0, control_dev_acc=None):
+    runs = [("gru", gru_f1, 80.0), ("minilm", plm_f1, plm_dev_acc)]
+    if control_dev_acc is not None:
+        runs.append((dg.GRU_AT_PLM_BUDGET, 1.0, control_dev_acc))
+    return pd.DataFrame([{"setting": "decorrelated", "method": "rnp", "run": run, "F1": f1, "dev_acc": acc,
+                          "failure_rate": 5.0, "random_F1": 15.0, "dev_chance_acc": 50.0}
+                         for run, f1, acc in runs])
 
 
 @pytest.mark.parametrize("plm_f1, plm_dev_acc, label", [
@@ -33,3 +34,21 @@ def test_degeneration_verdict(plm_f1, plm_dev_acc, label):
     text = dg.verdict(frame(plm_f1, plm_dev_acc))
     assert text.startswith(f"**{label}")
     assert "decorrelated: mean F1 70.0 (GRU)" in text
+
+
+def test_degeneration_verdict_reads_the_budget_control():
+    assert "too small for both encoders" in dg.verdict(frame(1.0, 50.0, control_dev_acc=51.0))
+    assert "transformer trains slower" in dg.verdict(frame(1.0, 50.0, control_dev_acc=70.0))
+
+
+def test_degeneration_runs_have_roles_and_a_budget_control():
+    config = dg.DegenerationConfig(settings=("decorrelated",), encoders=("gru", "minilm"), methods=("rnp",))
+    runs = config.runs()
+    assert [role for role, _ in runs] == ["gru", "minilm", dg.GRU_AT_PLM_BUDGET]
+    control = runs[-1][1]
+    assert control.method.encoder == "gru" and control.epochs == config.plm_epochs
+    assert control.data == runs[1][1].data   # the transformer run's data
+    assert control.method.lr_encoder == config.gru_lr
+    assert len({cfg.key() for _, cfg in runs}) == 3
+    no_control = dg.DegenerationConfig(settings=("decorrelated",), methods=("rnp",), budget_control=False)
+    assert len(no_control.runs()) == 2

@@ -50,6 +50,17 @@ def homogeneity_depth_figure(result: dict, metric: str = "cosine", gru_name: str
     return fig
 
 
+def run_label(cfg: dict) -> str:
+    """A short legend name for a run: method/encoder, aspect, setting and a reduced training set."""
+    data = cfg["data"]
+    label = f"{cfg['method']['method']}/{cfg['method']['encoder']} a{data['aspect']}"
+    if data.get("correlated"):
+        label += " corr"
+    if data.get("max_train"):
+        label += f" n={data['max_train']}"
+    return label
+
+
 def convergence_figure(results: list[dict]):
     """Per epoch: test F1 (argmax and sampled selection), train sparsity and dev accuracy, one line per run."""
     import matplotlib.pyplot as plt
@@ -59,7 +70,7 @@ def convergence_figure(results: list[dict]):
     rows = []
     for r in results:
         cfg = r["config"]
-        name = f"{cfg['method']['method']}/{cfg['method']['encoder']} a{cfg['data']['aspect']}"
+        name = run_label(cfg)
         for h in r["history"]:
             rows.append({"run": name, "seed": cfg["seed"], "epoch": h["epoch"] + 1,
                          "test F1 (argmax)": h["test"]["F1"], "test F1 (sampled)": h["test_sampled"]["F1"],
@@ -77,13 +88,13 @@ def convergence_figure(results: list[dict]):
     return fig
 
 
-def metric_bars(frame, metrics=("F1", "failure_rate", "S", "acc")):
-    """One panel per metric: bars per method and encoder, one panel row per setting (± sd over seeds)."""
+def metric_bars(frame, metrics=("F1", "failure_rate", "S", "acc"), by: str = "encoder"):
+    """One panel per metric: bars per method and ``by`` (a column naming the model), per setting (± sd over seeds)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
     sns.set_theme(style="whitegrid", context="notebook")
-    frame = frame.assign(model=frame["method"] + " / " + frame["encoder"])
+    frame = frame.assign(model=frame["method"] + " / " + frame[by])
     fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.8))
     for ax, metric in zip(axes, metrics):
         sns.barplot(data=frame, x="setting", y=metric, hue="model", errorbar="sd", ax=ax)

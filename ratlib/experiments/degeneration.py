@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from ..data.registry import DataConfig
 from ..methods import MethodConfig
 from ..train import TrainConfig
+from .runs import runs_frame
 
 # PLMR Table 1 / protocol.md: F1 on decorrelated Beer-Appearance.
 PAPER_F1 = {("rnp", "gru"): 73.2, ("fr", "gru"): 82.8, ("rnp", "bert"): 14.7, ("fr", "bert"): 29.8,
@@ -33,6 +34,9 @@ class DegenerationConfig:
     plm_max_train: int | None = 1200
     plm_max_dev: int | None = 300
     balance_dev: bool = True             # as PLMR does; see DatacardConfig.balance_dev
+    # Also train the GRU on the transformer runs' budget (their training set and epochs): a
+    # control that tells a transformer's failure from a budget too small for any encoder.
+    budget_control: bool = True
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -45,18 +49,45 @@ class DegenerationConfig:
                           max_dev=self.plm_max_dev if plm else None, balance_dev=self.balance_dev,
                           options=dict(self.synth))
 
-    def train_configs(self) -> list[TrainConfig]:
+    def runs(self) -> list[tuple[str, TrainConfig]]:
+        """(role, configuration) of every training run.
+
+        The role is the encoder's name, or :data:`GRU_AT_PLM_BUDGET` for the
+        budget control. Controls come last so the other runs keep their order.
+        """
+        gru_lr = {} if self.gru_lr is None else {"lr_encoder": self.gru_lr, "lr_head": self.gru_lr}
         out = []
         for setting in self.settings:
             for encoder in self.encoders:
                 plm = encoder != "gru"
-                lr = {} if plm or self.gru_lr is None else {"lr_encoder": self.gru_lr, "lr_head": self.gru_lr}
                 for method in self.methods:
                     for seed in self.seeds:
-                        out.append(TrainConfig(data=self.data_config(setting, plm),
-                                               method=MethodConfig(method=method, encoder=encoder, **lr),
-                                               seed=seed, epochs=self.plm_epochs if plm else self.gru_epochs))
+                        out.append((encoder, TrainConfig(
+                            data=self.data_config(setting, plm),
+                            method=MethodConfig(method=method, encoder=encoder, **({} if plm else gru_lr)),
+                            seed=seed, epochs=self.plm_epochs if plm else self.gru_epochs)))
+        if self.budget_control and "gru" in self.encoders and any(e != "gru" for e in self.encoders):
+            for setting in self.settings:
+                for method in self.methods:
+                    for seed in self.seeds:
+                        out.append((GRU_AT_PLM_BUDGET, TrainConfig(
+                            data=self.data_config(setting, plm=True),
+                            method=MethodConfig(method=method, encoder="gru", **gru_lr),
+                            seed=seed, epochs=self.plm_epochs)))
         return out
+
+    def train_configs(self) -> list[TrainConfig]:
+        return [cfg for _, cfg in self.runs()]
+
+    def frame(self, results: list[dict]):
+        """:func:`runs_frame` of ``results`` with a ``run`` column: each run's role."""
+        roles = {cfg.key(): role for role, cfg in self.runs()}
+        frame = runs_frame(results)
+        frame.insert(2, "run", [roles.get(r["key"], r["config"]["method"]["encoder"]) for r in results])
+        return frame
+
+
+GRU_AT_PLM_BUDGET = "gru, PLM budget"
 
 
 # A transformer run whose dev accuracy (at its chosen epoch) is within this many points of
@@ -66,22 +97,31 @@ UNTRAINED_MARGIN = 5.0
 
 
 def verdict(frame) -> str:
-    """Does the PLM degenerate against the GRU here? One paragraph from the numbers (a runs_frame)."""
+    """Does the PLM degenerate against the GRU here? One paragraph from the numbers (a :meth:`frame`)."""
+    def split(rows):
+        return (rows[rows.run == "gru"], rows[~rows.run.isin(["gru", GRU_AT_PLM_BUDGET])],
+                rows[rows.run == GRU_AT_PLM_BUDGET])
+
     parts = []
     for setting, group in frame.groupby("setting", sort=False):
-        gru, plm = group[group.encoder == "gru"], group[group.encoder != "gru"]
+        gru, plm, _ = split(group)
         parts.append(f"{setting}: mean F1 {gru.F1.mean():.1f} (GRU) vs {plm.F1.mean():.1f} (PLM; random selection "
                      f"at its sparsity {plm.random_F1.mean():.1f}), failure rate {gru.failure_rate.mean():.1f}% vs "
                      f"{plm.failure_rate.mean():.1f}%, dev accuracy {gru.dev_acc.mean():.1f}% vs "
                      f"{plm.dev_acc.mean():.1f}%")
-    gru, plm = frame[frame.encoder == "gru"], frame[frame.encoder != "gru"]
+    gru, plm, control = split(frame)
     gap = gru.F1.mean() - plm.F1.mean()
-    untrained = plm.dev_acc.mean() < plm.dev_chance_acc.mean() + UNTRAINED_MARGIN
-    if untrained:
+    if not_learned(plm):
         call = (f"**Not tested at this scale**: the transformer runs did not learn the task within their budget "
                 f"(mean dev accuracy {plm.dev_acc.mean():.1f}%, always answering the majority class gives "
                 f"{plm.dev_chance_acc.mean():.1f}%), so their poor rationales measure the budget, not the "
                 f"degeneration the paper describes.")
+        if len(control):
+            outcome = ("does not learn either: this budget is too small for both encoders"
+                       if not_learned(control) else
+                       "does learn: at this budget the transformer trains slower than the GRU")
+            call += (f" The GRU given the same budget (mean dev accuracy {control.dev_acc.mean():.1f}%, "
+                     f"F1 {control.F1.mean():.1f}) {outcome}.")
     elif gap >= 20:
         call = "**Reproduced at this scale**: the PLM-based RNP/FR select far worse rationales than the GRU ones."
     elif gap >= 5:
@@ -89,3 +129,8 @@ def verdict(frame) -> str:
     else:
         call = "**Not reproduced at this scale**: the PLM-based rationalizers are not clearly worse than the GRU ones."
     return call + " " + "; ".join(parts) + "."
+
+
+def not_learned(rows) -> bool:
+    """Mean dev accuracy within :data:`UNTRAINED_MARGIN` points of answering the majority class."""
+    return bool(rows.dev_acc.mean() < rows.dev_chance_acc.mean() + UNTRAINED_MARGIN)
