@@ -52,3 +52,9 @@ def test_degeneration_runs_have_roles_and_a_budget_control():
     assert len({cfg.key() for _, cfg in runs}) == 3
     no_control = dg.DegenerationConfig(settings=("decorrelated",), methods=("rnp",), budget_control=False)
     assert len(no_control.runs()) == 2
+
+
+def test_selection_onset_is_the_first_epoch_that_selects():
+    result = {"history": [{"epoch": i, "test": {"S": s}} for i, s in enumerate([0.0, 0.4, 2.5, 0.0])]}
+    assert dg.selection_onset(result) == 3
+    assert dg.selection_onset(result, min_sparsity=5.0) is None

@@ -87,7 +87,42 @@ class DegenerationConfig:
         return frame
 
 
+    def budget_note(self, results: list[dict]) -> str:
+        """How many training reviews the full GRU runs needed before selecting anything, against the PLM runs' budget."""
+        roles = {cfg.key(): role for role, cfg in self.runs()}
+        onsets, budgets = [], []
+        for r in results:
+            role = roles.get(r["key"])
+            seen = r["data"]["train"]["n"]
+            if role == "gru":
+                epoch = selection_onset(r)
+                onsets.append(None if epoch is None else (epoch, epoch * seen))
+            elif role not in (None, GRU_AT_PLM_BUDGET):
+                budgets.append(r["config"]["epochs"] * seen)
+        if not onsets or not budgets:
+            return ""
+        started = [o for o in onsets if o is not None]
+        text = (f"The full-budget GRU runs began to select words (argmax S of at least {ONSET_SPARSITY:g}% on the "
+                f"test set) ")
+        if started:
+            text += (f"after {min(e for e, _ in started)}-{max(e for e, _ in started)} epochs, i.e. "
+                     f"{min(n for _, n in started):,}-{max(n for _, n in started):,} training reviews seen")
+        if len(started) < len(onsets):
+            text += f"{'; ' if started else ''}{len(onsets) - len(started)} of {len(onsets)} never did"
+        return text + f"; each transformer run saw {max(budgets):,} reviews in all."
+
+
 GRU_AT_PLM_BUDGET = "gru, PLM budget"
+# A run "selects" once its argmax selection covers this share (%) of the test words.
+ONSET_SPARSITY = 1.0
+
+
+def selection_onset(result: dict, min_sparsity: float = ONSET_SPARSITY) -> int | None:
+    """First epoch (1-based) whose argmax test selection reaches ``min_sparsity`` %, or None."""
+    for h in result["history"]:
+        if h["test"]["S"] >= min_sparsity:
+            return h["epoch"] + 1
+    return None
 
 
 # A transformer run whose dev accuracy (at its chosen epoch) is within this many points of
