@@ -105,11 +105,16 @@ class DegenerationConfig:
         text = (f"The full-budget GRU runs began to select words (argmax S of at least {ONSET_SPARSITY:g}% on the "
                 f"test set) ")
         if started:
-            text += (f"after {min(e for e, _ in started)}-{max(e for e, _ in started)} epochs, i.e. "
-                     f"{min(n for _, n in started):,}-{max(n for _, n in started):,} training reviews seen")
+            text += (f"after {_span([e for e, _ in started], '')} epochs, i.e. "
+                     f"{_span([n for _, n in started], ',')} training reviews seen")
         if len(started) < len(onsets):
             text += f"{'; ' if started else ''}{len(onsets) - len(started)} of {len(onsets)} never did"
         return text + f"; each transformer run saw {max(budgets):,} reviews in all."
+
+
+def _span(values: list[int], fmt: str) -> str:
+    low, high = format(min(values), fmt), format(max(values), fmt)
+    return low if low == high else f"{low}-{high}"
 
 
 GRU_AT_PLM_BUDGET = "gru, PLM budget"
