@@ -79,17 +79,20 @@ class DegenerationConfig:
     def train_configs(self) -> list[TrainConfig]:
         return [cfg for _, cfg in self.runs()]
 
+    def roles(self) -> dict[str, str]:
+        """Result key -> role of every training run."""
+        return {cfg.key(): role for role, cfg in self.runs()}
+
     def frame(self, results: list[dict]):
         """:func:`runs_frame` of ``results`` with a ``run`` column: each run's role."""
-        roles = {cfg.key(): role for role, cfg in self.runs()}
+        roles = self.roles()
         frame = runs_frame(results)
         frame.insert(2, "run", [roles.get(r["key"], r["config"]["method"]["encoder"]) for r in results])
         return frame
 
-
     def budget_note(self, results: list[dict]) -> str:
         """How many training reviews the full GRU runs needed before selecting anything, against the PLM runs' budget."""
-        roles = {cfg.key(): role for role, cfg in self.runs()}
+        roles = self.roles()
         onsets, budgets = [], []
         for r in results:
             role = roles.get(r["key"])
