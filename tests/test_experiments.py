@@ -58,3 +58,12 @@ def test_selection_onset_is_the_first_epoch_that_selects():
     result = {"history": [{"epoch": i, "test": {"S": s}} for i, s in enumerate([0.0, 0.4, 2.5, 0.0])]}
     assert dg.selection_onset(result) == 3
     assert dg.selection_onset(result, min_sparsity=5.0) is None
+
+
+def test_mean_std_table_shows_spread_only_over_several_seeds():
+    from ratlib.experiments.runs import mean_std_table
+
+    frame = pd.DataFrame({"method": ["rnp", "rnp", "fr"], "seed": [1, 2, 1], "F1": [60.0, 70.0, 50.0]})
+    table = mean_std_table(frame, by=["method"], metrics=["F1"]).set_index("method")
+    assert table.loc["rnp", "F1"] == "65.0 ± 5.0" and table.loc["rnp", "seeds"] == 2
+    assert table.loc["fr", "F1"] == "50.0"

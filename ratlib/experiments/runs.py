@@ -71,7 +71,7 @@ def runs_frame(results: Iterable[dict], metrics: str = "test"):
 
 
 def mean_std_table(frame, by: Sequence[str], metrics: Sequence[str] = METRICS):
-    """``mean ± std`` over seeds of each metric, one row per group (std 0 for one seed)."""
+    """``mean ± std`` over seeds of each metric, one row per group (the value alone for one seed)."""
     import pandas as pd
 
     rows = []
@@ -81,7 +81,7 @@ def mean_std_table(frame, by: Sequence[str], metrics: Sequence[str] = METRICS):
         row["seeds"] = len(group)
         for m in metrics:
             values = group[m]
-            std = values.std(ddof=0) if len(values) > 1 else 0.0
-            row[m] = f"{values.mean():.1f} ± {std:.1f}"
+            # One seed has no spread to report; "± 0.0" would claim one.
+            row[m] = f"{values.mean():.1f}" + (f" ± {values.std(ddof=0):.1f}" if len(values) > 1 else "")
         rows.append(row)
     return pd.DataFrame(rows)
