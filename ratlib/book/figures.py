@@ -80,10 +80,11 @@ def convergence_figure(results: list[dict]):
     sns.set_theme(style="whitegrid", context="notebook")
     fig, axes = plt.subplots(1, len(panels), figsize=(16, 3.8))
     for ax, metric in zip(axes, panels):
-        sns.lineplot(data=frame, x="epoch", y=metric, hue="run", errorbar="sd", ax=ax)
+        sns.lineplot(data=frame, x="epoch", y=metric, hue="run", errorbar="sd", ax=ax, legend=ax is axes[-1])
         ax.set_title(metric)
         ax.set_ylabel("")
-        ax.legend(fontsize=8)
+    # One legend, beside the panels, so no curve hides behind it.
+    axes[-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     fig.tight_layout()
     return fig
 
