@@ -130,11 +130,29 @@ def cmd_sweep(args) -> int:
     configs = sweep_configs(args.chapters, args.profile)
     if args.shard:
         configs = configs[shard_slice(args.shard, len(configs))]
+    if args.status:
+        return _print_sweep_status(configs, args)
     start = time.perf_counter()
     results = run_all(configs, progress=not args.quiet)
     print(f"{len(results)} runs of {' + '.join(args.chapters)} ({args.profile}"
           f"{', shard ' + args.shard if args.shard else ''}) stored in results/runs "
           f"({time.perf_counter() - start:.0f} s)")
+    return 0
+
+
+def _print_sweep_status(configs, args) -> int:
+    """How many of the sweep's runs are stored, and the compute the stored ones took."""
+    from .experiments.runs import compute_summary, run_all
+
+    stored = run_all(configs, progress=False, only_stored=True)
+    cost = compute_summary(stored)
+    print(f"{args.profile} runs of {' + '.join(args.chapters)}: {len(stored)} of {len(configs)} stored, "
+          f"{cost['hours']:.2f} h of compute in all")
+    for encoder, part in cost["by_encoder"].items():
+        print(f"  {encoder}: {part['runs']} runs, {part['hours']:.2f} h")
+    if cost["longest"]:
+        longest = cost["longest"]
+        print(f"  longest: {longest['method']} ({longest['encoder']}), {longest['minutes']:.0f} min")
     return 0
 
 
@@ -164,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shard", default=None, metavar="K/N",
                    help="train only every N-th run starting at the K-th (1-based), to split a sweep "
                         "over N parallel processes")
+    p.add_argument("--status", action="store_true",
+                   help="train nothing; print how many runs are stored and the compute they took")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(run=cmd_sweep)
     p = sub.add_parser("datasets", help="list the registered datasets")

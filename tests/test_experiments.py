@@ -67,3 +67,17 @@ def test_mean_std_table_shows_spread_only_over_several_seeds():
     table = mean_std_table(frame, by=["method"], metrics=["F1"]).set_index("method")
     assert table.loc["rnp", "F1"] == "65.0 ± 5.0" and table.loc["rnp", "seeds"] == 2
     assert table.loc["fr", "F1"] == "50.0"
+
+
+def test_compute_summary_sums_wall_time_per_encoder():
+    from ratlib.experiments.runs import compute_summary
+
+    def run(method, encoder, seconds):
+        return {"config": {"method": {"method": method, "encoder": encoder}}, "wall_time_s": seconds}
+
+    cost = compute_summary([run("rnp", "gru", 1800), run("fr", "gru", 3600), run("rnp", "minilm", 5400)])
+    assert cost["runs"] == 3 and cost["hours"] == pytest.approx(3.0)
+    assert cost["by_encoder"] == {"gru": {"runs": 2, "hours": pytest.approx(1.5)},
+                                  "minilm": {"runs": 1, "hours": pytest.approx(1.5)}}
+    assert cost["longest"] == {"method": "rnp", "encoder": "minilm", "minutes": pytest.approx(90.0)}
+    assert compute_summary([]) == {"runs": 0, "hours": 0.0, "by_encoder": {}, "longest": None}

@@ -157,3 +157,12 @@ def test_sweep_lists_runs_shared_by_chapters_once():
     assert keys[:len(datacard)] == [cfg.key() for cfg in datacard]
     with pytest.raises(ValueError, match="no training runs"):
         sweep_configs(["homogeneity"], "smoke")
+
+
+def test_sweep_status_counts_stored_runs_without_training(monkeypatch, capsys):
+    from ratlib.cli import sweep_configs
+
+    monkeypatch.setattr(train_mod, "prepare", lambda *a, **k: pytest.fail("--status trained a run"))
+    assert main(["sweep", "datacard", "--profile", "smoke", "--status"]) == 0
+    n = len(sweep_configs(["datacard"], "smoke"))
+    assert f"0 of {n} stored, 0.00 h of compute" in capsys.readouterr().out

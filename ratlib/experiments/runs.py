@@ -85,3 +85,27 @@ def mean_std_table(frame, by: Sequence[str], metrics: Sequence[str] = METRICS):
             row[m] = f"{values.mean():.1f}" + (f" ± {values.std(ddof=0):.1f}" if len(values) > 1 else "")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def compute_summary(results: Iterable[dict]) -> dict:
+    """What stored runs cost: hours of wall time in all and per encoder, and the longest run.
+
+    Each run records its own wall time (one process; the ``cpu`` sweeps use one
+    thread per process), so the sum is the single-thread compute a sweep needs.
+    """
+    results = list(results)
+    hours: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for r in results:
+        encoder = r["config"]["method"]["encoder"]
+        hours[encoder] = hours.get(encoder, 0.0) + r["wall_time_s"] / 3600
+        counts[encoder] = counts.get(encoder, 0) + 1
+    longest = max(results, key=lambda r: r["wall_time_s"], default=None)
+    return {
+        "runs": len(results),
+        "hours": sum(hours.values()),
+        "by_encoder": {e: {"runs": counts[e], "hours": hours[e]} for e in hours},
+        "longest": None if longest is None else {
+            "method": longest["config"]["method"]["method"], "encoder": longest["config"]["method"]["encoder"],
+            "minutes": longest["wall_time_s"] / 60},
+    }
