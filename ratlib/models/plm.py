@@ -61,7 +61,7 @@ class PLMSource:
     """Which weights a loaded encoder came from."""
 
     name: str              # what the user asked for
-    resolved: str          # local folder or hub id actually loaded
+    resolved: str          # local folder (see portable_location) or hub id actually loaded
     weights_file: str      # file name of the weights inside it
     sha256: str            # of that file ("" when it could not be found)
 
@@ -171,13 +171,33 @@ def mpnet_path() -> Path:
     return target
 
 
+def portable_location(folder: Path) -> str:
+    """``folder`` as stored in results: relative to site-packages or the ratlib cache when inside one.
+
+    Results are committed and read on other machines; an absolute path would
+    only name this machine's virtual environment.
+    """
+    import site
+    import sysconfig
+
+    folder = Path(folder).resolve()
+    roots = [("site-packages", Path(p)) for p in {sysconfig.get_paths()["purelib"], *site.getsitepackages()}]
+    roots.append(("$RATLIB_CACHE", cache_dir()))
+    for label, root in roots:
+        try:
+            return f"{label}/{folder.relative_to(root.resolve()).as_posix()}"
+        except ValueError:
+            continue
+    return str(folder)
+
+
 def _load_local(name: str, folder: Path):
     from transformers import AutoModel, AutoTokenizer
 
     model = AutoModel.from_pretrained(folder)
     tokenizer = AutoTokenizer.from_pretrained(folder)
     weights = _weights_in(folder)
-    model.ratlib_source = PLMSource(name=name, resolved=str(folder),
+    model.ratlib_source = PLMSource(name=name, resolved=portable_location(folder),
                                     weights_file=weights.name if weights else "",
                                     sha256=file_sha256(weights) if weights else "")
     return model, tokenizer
