@@ -81,3 +81,30 @@ def test_compute_summary_sums_wall_time_per_encoder():
                                   "minilm": {"runs": 1, "hours": pytest.approx(1.5)}}
     assert cost["longest"] == {"method": "rnp", "encoder": "minilm", "minutes": pytest.approx(90.0)}
     assert compute_summary([]) == {"runs": 0, "hours": 0.0, "by_encoder": {}, "longest": None}
+
+
+def datacard_frame():
+    # appearance learned (dev 80% vs 50%), aroma did not (dev 51%)
+    return pd.DataFrame([{"method": "rnp", "aspect": a, "F1": f1, "dev_acc": acc, "dev_chance_acc": 50.0,
+                          "best_epoch": 7, "epochs": 40} for a, f1, acc in [(0, 72.0, 80.0), (1, 0.0, 51.0)]])
+
+
+def test_datacard_lines_compare_with_the_baseline_and_flag_runs_that_did_not_learn():
+    from ratlib.experiments import datacard as dc
+
+    baseline = {"aspects": {"0": {"F1": 76.0}, "1": {"F1": 60.0}}}
+    appearance, aroma = dc.learned_vs_lexical(datacard_frame(), baseline)
+    assert "appearance: F1 72.0" in appearance and "4.0 points below the lexical baseline (76.0)" in appearance
+    assert "did not learn" not in appearance
+    assert aroma.startswith("rnp (GRU), aroma: F1 0.0") and "did not learn the task" in aroma
+    assert "dev accuracy 51.0%" in aroma
+
+
+@pytest.mark.parametrize("best_f1, lexical_f1, easy", [(72.0, 76.0, False), (95.0, 76.0, True), (72.0, 92.0, True)])
+def test_datacard_difficulty_verdict(best_f1, lexical_f1, easy):
+    from ratlib.experiments import datacard as dc
+
+    frame = datacard_frame().assign(F1=[best_f1, 0.0])
+    text = dc.difficulty_verdict(frame, {"aspects": {"0": {"F1": lexical_f1}, "1": {"F1": 10.0}}})
+    assert f"best learned F1 here is {best_f1:.1f}" in text
+    assert ("too easy" in text) == easy and ("leaves room" in text) == (not easy)

@@ -13,6 +13,7 @@ from ..methods import MethodConfig
 from ..metrics import summarize, tally
 from ..results import cached
 from ..train import TrainConfig
+from .runs import not_learned
 
 
 @dataclass(frozen=True)
@@ -132,10 +133,29 @@ def learned_vs_lexical(runs_frame, baseline: dict) -> list[str]:
         f1 = group["F1"].mean()
         gap = f1 - lex["F1"]
         word = "above" if gap > 0 else "below"
-        lines.append(f"{method} (GRU), {ASPECT_NAMES[aspect]}: F1 {f1:.1f} at the epoch of best dev accuracy, "
-                     f"{abs(gap):.1f} points {word} the lexical baseline ({lex['F1']:.1f}); "
-                     f"best epoch {int(group['best_epoch'].iloc[0])} of {int(group['epochs'].iloc[0])}.")
+        line = (f"{method} (GRU), {ASPECT_NAMES[aspect]}: F1 {f1:.1f} at the epoch of best dev accuracy, "
+                f"{abs(gap):.1f} points {word} the lexical baseline ({lex['F1']:.1f}); "
+                f"best epoch {int(group['best_epoch'].iloc[0])} of {int(group['epochs'].iloc[0])}")
+        if not_learned(group):
+            line += (f"; it did not learn the task within its epochs (dev accuracy {group.dev_acc.mean():.1f}%, "
+                     f"{group.dev_chance_acc.mean():.1f}% for always answering the majority class)")
+        lines.append(line + ".")
     return lines
+
+
+# A method "near 100" F1 would leave no room between methods (issue: the benchmark's difficulty).
+TOO_EASY_F1 = 90.0
+
+
+def difficulty_verdict(runs_frame, baseline: dict) -> str:
+    """Whether the benchmark leaves room between methods: the best learned and keyword F1 against 100."""
+    best = runs_frame["F1"].max()
+    lexical = max(m["F1"] for m in baseline["aspects"].values())
+    text = (f"**Difficulty.** The best learned F1 here is {best:.1f} and the keyword baseline's best is "
+            f"{lexical:.1f}: ")
+    if max(best, lexical) < TOO_EASY_F1:
+        return text + "no method is near 100, so the benchmark leaves room between methods."
+    return text + "a method is near 100: the benchmark is too easy at this setting."
 
 
 # Balanced decorrelated appearance training set of the real Beer data (protocol.md).

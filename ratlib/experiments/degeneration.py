@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from ..data.registry import DataConfig
 from ..methods import MethodConfig
 from ..train import TrainConfig
-from .runs import runs_frame
+from .runs import not_learned, runs_frame
 
 # PLMR Table 1 / protocol.md: F1 on decorrelated Beer-Appearance.
 PAPER_F1 = {("rnp", "gru"): 73.2, ("fr", "gru"): 82.8, ("rnp", "bert"): 14.7, ("fr", "bert"): 29.8,
@@ -133,12 +133,6 @@ def selection_onset(result: dict, min_sparsity: float = ONSET_SPARSITY) -> int |
     return None
 
 
-# A transformer run whose dev accuracy (at its chosen epoch) is within this many points of
-# always answering the dev set's majority class has not learned the task: its rationales
-# cannot show degeneration.
-UNTRAINED_MARGIN = 5.0
-
-
 def verdict(frame) -> str:
     """Does the PLM degenerate against the GRU here? One paragraph from the numbers (a :meth:`frame`)."""
     def split(rows):
@@ -172,8 +166,3 @@ def verdict(frame) -> str:
     else:
         call = "**Not reproduced at this scale**: the PLM-based rationalizers are not clearly worse than the GRU ones."
     return call + " " + "; ".join(parts) + "."
-
-
-def not_learned(rows) -> bool:
-    """Mean dev accuracy within :data:`UNTRAINED_MARGIN` points of answering the majority class."""
-    return bool(rows.dev_acc.mean() < rows.dev_chance_acc.mean() + UNTRAINED_MARGIN)

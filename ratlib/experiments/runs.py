@@ -64,6 +64,17 @@ def random_selection_f1(gold_share: float | None, sparsity: float) -> float | No
     return 2.0 * gold_share * sparsity / (gold_share + sparsity)
 
 
+# A run whose dev accuracy (at its chosen epoch) is within this many points of always
+# answering the dev set's majority class has not learned the task: its rationales say
+# nothing about the method.
+UNTRAINED_MARGIN = 5.0
+
+
+def not_learned(rows) -> bool:
+    """Mean dev accuracy of ``rows`` (a :func:`runs_frame`) within :data:`UNTRAINED_MARGIN` points of chance."""
+    return bool(rows.dev_acc.mean() < rows.dev_chance_acc.mean() + UNTRAINED_MARGIN)
+
+
 def runs_frame(results: Iterable[dict], metrics: str = "test"):
     import pandas as pd
 
