@@ -15,13 +15,15 @@ def test_random_selection_f1_known_values():
     assert random_selection_f1(0.0, 0.0) is None
 
 
-def frame(plm_f1, plm_dev_acc, gru_f1=70.0, control_dev_acc=None):
-    runs = [("gru", gru_f1, 80.0), ("minilm", plm_f1, plm_dev_acc)]
+def frame(plm_f1, plm_dev_acc, gru_f1=70.0, control_dev_acc=None, full_text_dev_acc=None):
+    runs = [("rnp", "gru", gru_f1, 80.0), ("rnp", "minilm", plm_f1, plm_dev_acc)]
     if control_dev_acc is not None:
-        runs.append((dg.GRU_AT_PLM_BUDGET, 1.0, control_dev_acc))
-    return pd.DataFrame([{"setting": "decorrelated", "method": "rnp", "run": run, "F1": f1, "dev_acc": acc,
+        runs.append(("rnp", dg.GRU_AT_PLM_BUDGET, 1.0, control_dev_acc))
+    if full_text_dev_acc is not None:
+        runs.append(("fulltext", dg.full_text_role("minilm"), 20.0, full_text_dev_acc))
+    return pd.DataFrame([{"setting": "decorrelated", "method": method, "run": run, "F1": f1, "dev_acc": acc,
                           "failure_rate": 5.0, "random_F1": 15.0, "dev_chance_acc": 50.0}
-                         for run, f1, acc in runs])
+                         for method, run, f1, acc in runs])
 
 
 @pytest.mark.parametrize("plm_f1, plm_dev_acc, label", [
@@ -41,16 +43,29 @@ def test_degeneration_verdict_reads_the_budget_control():
     assert "transformer trains slower" in dg.verdict(frame(1.0, 50.0, control_dev_acc=70.0))
 
 
+def test_degeneration_verdict_reads_the_full_text_control():
+    learns = dg.verdict(frame(1.0, 50.0, full_text_dev_acc=80.0))
+    assert "plain classifier on the full text" in learns and "(mean dev accuracy 80.0%), learns the label" in learns
+    assert "too small for the transformer itself" in dg.verdict(frame(1.0, 50.0, full_text_dev_acc=52.0))
+    # the control is not one of the rationalizers: it leaves their means alone
+    assert "vs 1.0 (PLM" in learns
+
+
 def test_degeneration_runs_have_roles_and_a_budget_control():
     config = dg.DegenerationConfig(settings=("decorrelated",), encoders=("gru", "minilm"), methods=("rnp",))
     runs = config.runs()
-    assert [role for role, _ in runs] == ["gru", "minilm", dg.GRU_AT_PLM_BUDGET]
-    control = runs[-1][1]
+    assert [role for role, _ in runs] == ["gru", "minilm", dg.GRU_AT_PLM_BUDGET, "minilm, full text"]
+    control = runs[2][1]
     assert control.method.encoder == "gru" and control.epochs == config.plm_epochs
     assert control.data == runs[1][1].data   # the transformer run's data
     assert control.method.lr_encoder == config.gru_lr
-    assert len({cfg.key() for _, cfg in runs}) == 3
-    no_control = dg.DegenerationConfig(settings=("decorrelated",), methods=("rnp",), budget_control=False)
+    full_text = runs[3][1]
+    assert (full_text.method.method, full_text.method.encoder) == ("fulltext", "minilm")
+    assert full_text.data == runs[1][1].data and full_text.epochs == config.plm_epochs
+    assert full_text.method.lr_encoder == runs[1][1].method.lr_encoder   # the transformer run's learning rates
+    assert len({cfg.key() for _, cfg in runs}) == 4
+    no_control = dg.DegenerationConfig(settings=("decorrelated",), methods=("rnp",), budget_control=False,
+                                       full_text_control=False)
     assert len(no_control.runs()) == 2
 
 
@@ -108,3 +123,19 @@ def test_datacard_difficulty_verdict(best_f1, lexical_f1, easy):
     text = dc.difficulty_verdict(frame, {"aspects": {"0": {"F1": lexical_f1}, "1": {"F1": 10.0}}})
     assert f"best learned F1 here is {best_f1:.1f}" in text
     assert ("too easy" in text) == easy and ("leaves room" in text) == (not easy)
+
+
+def test_transformer_examples_take_the_first_seed_of_each_rationalizer_failed_first():
+    def example(gold, selected):
+        return {"gold": gold, "selected": selected}
+
+    hit, miss, empty = example([1, 0], [1, 0]), example([1, 0], [0, 1]), example([1, 0], [0, 0])
+    assert not dg.failed(hit) and dg.failed(miss) and dg.failed(empty)
+
+    def run(method, encoder, seed, examples):
+        return {"config": {"method": {"method": method, "encoder": encoder}, "seed": seed,
+                           "data": {"correlated": False}}, "examples": examples}
+
+    results = [run("rnp", "gru", 1, [miss]), run("rnp", "minilm", 2, [hit]), run("rnp", "minilm", 1, [hit, miss, empty]),
+               run("fulltext", "minilm", 1, [hit])]
+    assert dg.transformer_examples(results) == [("rnp / minilm, decorrelated, seed 1", [miss, empty])]

@@ -296,6 +296,22 @@ def test_fr_shares_one_encoder_and_rnp_does_not():
         assert torch.equal(a, b)
 
 
+@pytest.mark.parametrize("encoder", ["gru", "tiny"])
+def test_fulltext_keeps_every_token_and_never_runs_the_generator(encoder):
+    method = make("fulltext", encoder)
+    batch = gru_batch() if encoder == "gru" else plm_batch()
+    assert method.generator.encoder is method.predictor.encoder   # one encoder, no copy
+    logs = method.train_step(batch)
+    assert logs["sparsity"] == pytest.approx(1.0) and logs["loss"] == pytest.approx(logs["cls_loss"])
+    assert all(p.grad is None for p in method.generator.head.parameters())
+    assert all(p.grad is not None for p in method.predictor.head.parameters())
+    pred = method.predict(batch)
+    assert torch.equal(pred.mask, batch["selectable"])
+    method.eval()
+    _, logits = method.encode_rationale(batch, torch.ones_like(batch["selectable"]))
+    assert torch.allclose(pred.logits, logits, atol=1e-6)
+
+
 @pytest.mark.parametrize("encoder, pooling", [("gru", "cls"), ("tiny", "cls"), ("tiny", "max")])
 def test_encode_rationale_reproduces_predict(encoder, pooling):
     method = make("rnp", encoder, plm_pooling=pooling)

@@ -37,6 +37,9 @@ class DegenerationConfig:
     # Also train the GRU on the transformer runs' budget (their training set and epochs): a
     # control that tells a transformer's failure from a budget too small for any encoder.
     budget_control: bool = True
+    # Also train each transformer as a plain classifier on the full text (method "fulltext"),
+    # same data, budget and learning rates: does the encoder learn the label at all at this budget?
+    full_text_control: bool = True
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -52,8 +55,10 @@ class DegenerationConfig:
     def runs(self) -> list[tuple[str, TrainConfig]]:
         """(role, configuration) of every training run.
 
-        The role is the encoder's name, or :data:`GRU_AT_PLM_BUDGET` for the
-        budget control. Controls come last so the other runs keep their order.
+        The role is the encoder's name, :data:`GRU_AT_PLM_BUDGET` for the
+        budget control, or ``"<encoder>, full text"`` (:func:`full_text_role`)
+        for the full-text control. Controls come last so the other runs keep
+        their order.
         """
         gru_lr = {} if self.gru_lr is None else {"lr_encoder": self.gru_lr, "lr_head": self.gru_lr}
         out = []
@@ -73,6 +78,14 @@ class DegenerationConfig:
                         out.append((GRU_AT_PLM_BUDGET, TrainConfig(
                             data=self.data_config(setting, plm=True),
                             method=MethodConfig(method=method, encoder="gru", **gru_lr),
+                            seed=seed, epochs=self.plm_epochs)))
+        if self.full_text_control:
+            for setting in self.settings:
+                for encoder in (e for e in self.encoders if e != "gru"):
+                    for seed in self.seeds:
+                        out.append((full_text_role(encoder), TrainConfig(
+                            data=self.data_config(setting, plm=True),
+                            method=MethodConfig(method="fulltext", encoder=encoder),
                             seed=seed, epochs=self.plm_epochs)))
         return out
 
@@ -121,6 +134,11 @@ def _span(values: list[int], fmt: str) -> str:
 
 
 GRU_AT_PLM_BUDGET = "gru, PLM budget"
+
+
+def full_text_role(encoder: str) -> str:
+    """Role of the full-text control of ``encoder`` (the transformer as a plain classifier)."""
+    return f"{encoder}, full text"
 # A run "selects" once its argmax selection covers this share (%) of the test words.
 ONSET_SPARSITY = 1.0
 
@@ -135,6 +153,9 @@ def selection_onset(result: dict, min_sparsity: float = ONSET_SPARSITY) -> int |
 
 def verdict(frame) -> str:
     """Does the PLM degenerate against the GRU here? One paragraph from the numbers (a :meth:`frame`)."""
+    full_text = frame[frame.method == "fulltext"]
+    frame = frame[frame.method != "fulltext"]
+
     def split(rows):
         return (rows[rows.run == "gru"], rows[~rows.run.isin(["gru", GRU_AT_PLM_BUDGET])],
                 rows[rows.run == GRU_AT_PLM_BUDGET])
@@ -159,6 +180,13 @@ def verdict(frame) -> str:
                        "does learn: at this budget the transformer trains slower than the GRU")
             call += (f" The GRU given the same budget (mean dev accuracy {control.dev_acc.mean():.1f}%, "
                      f"F1 {control.F1.mean():.1f}) {outcome}.")
+        if len(full_text):
+            outcome = ("does not learn the label either: the budget is too small for the transformer itself"
+                       if not_learned(full_text) else
+                       "learns the label: at this budget the transformer can classify, but not through a "
+                       "rationale it has to find first")
+            call += (f" The transformer trained as a plain classifier on the full text, same budget (mean dev "
+                     f"accuracy {full_text.dev_acc.mean():.1f}%), {outcome}.")
     elif gap >= 20:
         call = "**Reproduced at this scale**: the PLM-based RNP/FR select far worse rationales than the GRU ones."
     elif gap >= 5:
@@ -166,3 +194,25 @@ def verdict(frame) -> str:
     else:
         call = "**Not reproduced at this scale**: the PLM-based rationalizers are not clearly worse than the GRU ones."
     return call + " " + "; ".join(parts) + "."
+
+
+def failed(example: dict) -> bool:
+    """A stored example whose selection shares no token with its gold rationale (empty counts as failed)."""
+    return not any(g and s for g, s in zip(example["gold"], example["selected"]))
+
+
+def transformer_examples(results: list[dict], per_run: int = 2) -> list[tuple[str, list[dict]]]:
+    """(title, examples) for each transformer rationalizer's first seed: its stored test examples, failed first."""
+    rationalizers = [r for r in results
+                     if r["config"]["method"]["encoder"] != "gru" and r["config"]["method"]["method"] != "fulltext"]
+    first_seed = min((r["config"]["seed"] for r in rationalizers), default=None)
+    out = []
+    for r in rationalizers:
+        cfg = r["config"]
+        if cfg["seed"] != first_seed:
+            continue
+        setting = "correlated" if cfg["data"]["correlated"] else "decorrelated"
+        examples = sorted(r.get("examples", []), key=lambda e: not failed(e))  # stable: failed ones first
+        out.append((f"{cfg['method']['method']} / {cfg['method']['encoder']}, {setting}, seed {cfg['seed']}",
+                    examples[:per_run]))
+    return out

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..io import write_json
 
-METHODS = ("rnp", "fr", "plmr", "n2r", "mmi_n2r")
+METHODS = ("rnp", "fr", "plmr", "n2r", "mmi_n2r", "fulltext")
 FULL_TEXT_MODES = ("layer_s", "skip_pruning", "none")
 PLM_POOLINGS = ("cls", "max")
 GRU = "gru"
@@ -33,7 +33,8 @@ _DEFAULTS = {
                           split_fractions=[1 / 3, 2 / 3], full_text="layer_s", full_text_lambda=2.0,
                           d_lambda=1.0, autocast_bf16=True),
 }
-_FAMILY = {"rnp": "rnp", "fr": "rnp", "n2r": "n2r", "mmi_n2r": "n2r", "plmr": "plmr"}
+# fulltext (no selection, a reference) shares RNP's learning rates and dropout.
+_FAMILY = {"rnp": "rnp", "fr": "rnp", "n2r": "n2r", "mmi_n2r": "n2r", "plmr": "plmr", "fulltext": "rnp"}
 
 
 class ConfigError(ValueError):
@@ -44,7 +45,7 @@ class ConfigError(ValueError):
 class MethodConfig:
     """Method, encoder and every hyper-parameter of a rationalization run."""
 
-    method: str = "rnp"                     # rnp | fr | plmr | n2r | mmi_n2r
+    method: str = "rnp"                     # rnp | fr | plmr | n2r | mmi_n2r | fulltext (no selection)
     encoder: str = GRU                      # "gru" or a PLM name for load_plm ("minilm", "mpnet", ...)
     sparsity: float | None = None           # target share of selected tokens (s; PLMR's alpha)
     sparsity_lambda: float | None = None    # lambda1

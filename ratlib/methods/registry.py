@@ -26,7 +26,7 @@ def registered_methods() -> list[str]:
 
 def _load_builtin() -> None:
     # The method modules register themselves on import.
-    from . import fr, n2r, plmr, rnp  # noqa: F401
+    from . import fr, fulltext, n2r, plmr, rnp  # noqa: F401
 
 
 def build_method(config: MethodConfig, *, n_classes: int, embeddings=None, plm=None) -> RationaleMethod:
