@@ -139,6 +139,8 @@ GRU_AT_PLM_BUDGET = "gru, PLM budget"
 def full_text_role(encoder: str) -> str:
     """Role of the full-text control of ``encoder`` (the transformer as a plain classifier)."""
     return f"{encoder}, full text"
+
+
 # A run "selects" once its argmax selection covers this share (%) of the test words.
 ONSET_SPARSITY = 1.0
 
