@@ -64,6 +64,8 @@ def test_degeneration_runs_have_roles_and_a_budget_control():
     assert full_text.data == runs[1][1].data and full_text.epochs == config.plm_epochs
     assert full_text.method.lr_encoder == runs[1][1].method.lr_encoder   # the transformer run's learning rates
     assert len({cfg.key() for _, cfg in runs}) == 4
+    two_seeds = dg.DegenerationConfig(settings=("decorrelated",), methods=("rnp",), seeds=(1, 2))
+    assert [role for role, _ in two_seeds.runs()].count("minilm, full text") == 1   # first seed only
     no_control = dg.DegenerationConfig(settings=("decorrelated",), methods=("rnp",), budget_control=False,
                                        full_text_control=False)
     assert len(no_control.runs()) == 2

@@ -39,6 +39,7 @@ class DegenerationConfig:
     budget_control: bool = True
     # Also train each transformer as a plain classifier on the full text (method "fulltext"),
     # same data, budget and learning rates: does the encoder learn the label at all at this budget?
+    # First seed only: a yes/no check, not a number the chapter averages.
     full_text_control: bool = True
 
     def to_json(self) -> dict:
@@ -82,7 +83,7 @@ class DegenerationConfig:
         if self.full_text_control:
             for setting in self.settings:
                 for encoder in (e for e in self.encoders if e != "gru"):
-                    for seed in self.seeds:
+                    for seed in self.seeds[:1]:
                         out.append((full_text_role(encoder), TrainConfig(
                             data=self.data_config(setting, plm=True),
                             method=MethodConfig(method="fulltext", encoder=encoder),
