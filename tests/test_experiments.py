@@ -71,6 +71,15 @@ def test_degeneration_runs_have_roles_and_a_budget_control():
     assert len(no_control.runs()) == 2
 
 
+def test_setting_seeds_override_the_seeds_of_one_setting():
+    config = dg.DegenerationConfig(methods=("rnp",), encoders=("gru",), seeds=(1, 2, 3),
+                                   setting_seeds={"correlated": (1,)})
+    seeds = [(cfg.data.correlated, cfg.seed) for cfg in config.train_configs()]
+    assert seeds == [(False, 1), (False, 2), (False, 3), (True, 1)]
+    with pytest.raises(ValueError, match="unknown setting"):
+        dg.DegenerationConfig(setting_seeds={"corelated": (1,)}).runs()
+
+
 def test_selection_onset_is_the_first_epoch_that_selects():
     result = {"history": [{"epoch": i, "test": {"S": s}} for i, s in enumerate([0.0, 0.4, 2.5, 0.0])]}
     assert dg.selection_onset(result) == 3

@@ -27,6 +27,8 @@ class DegenerationConfig:
     methods: tuple[str, ...] = ("rnp", "fr")
     encoders: tuple[str, ...] = ("gru", "minilm")
     seeds: tuple[int, ...] = (1,)
+    # Per-setting seeds overriding ``seeds``, e.g. {"correlated": (1, 2)}.
+    setting_seeds: dict = field(default_factory=dict, hash=False)
     gru_epochs: int = 40
     gru_lr: float | None = 1e-3          # None: the papers' 1e-4
     gru_max_train: int | None = None
@@ -53,6 +55,13 @@ class DegenerationConfig:
                           max_dev=self.plm_max_dev if plm else None, balance_dev=self.balance_dev,
                           options=dict(self.synth))
 
+    def seeds_of(self, setting: str) -> tuple[int, ...]:
+        """The seeds run in ``setting``: :attr:`setting_seeds` when it names the setting, else :attr:`seeds`."""
+        unknown = sorted(set(self.setting_seeds) - set(self.settings))
+        if unknown:
+            raise ValueError(f"setting_seeds names unknown setting(s) {unknown}; settings: {list(self.settings)}")
+        return tuple(self.setting_seeds.get(setting, self.seeds))
+
     def runs(self) -> list[tuple[str, TrainConfig]]:
         """(role, configuration) of every training run.
 
@@ -67,7 +76,7 @@ class DegenerationConfig:
             for encoder in self.encoders:
                 plm = encoder != "gru"
                 for method in self.methods:
-                    for seed in self.seeds:
+                    for seed in self.seeds_of(setting):
                         out.append((encoder, TrainConfig(
                             data=self.data_config(setting, plm),
                             method=MethodConfig(method=method, encoder=encoder, **({} if plm else gru_lr)),
@@ -75,7 +84,7 @@ class DegenerationConfig:
         if self.budget_control and "gru" in self.encoders and any(e != "gru" for e in self.encoders):
             for setting in self.settings:
                 for method in self.methods:
-                    for seed in self.seeds:
+                    for seed in self.seeds_of(setting):
                         out.append((GRU_AT_PLM_BUDGET, TrainConfig(
                             data=self.data_config(setting, plm=True),
                             method=MethodConfig(method=method, encoder="gru", **gru_lr),
@@ -83,7 +92,7 @@ class DegenerationConfig:
         if self.full_text_control:
             for setting in self.settings:
                 for encoder in (e for e in self.encoders if e != "gru"):
-                    for seed in self.seeds[:1]:
+                    for seed in self.seeds_of(setting)[:1]:
                         out.append((full_text_role(encoder), TrainConfig(
                             data=self.data_config(setting, plm=True),
                             method=MethodConfig(method="fulltext", encoder=encoder),
