@@ -39,7 +39,7 @@ def test_degeneration_verdict(plm_f1, plm_dev_acc, label):
 
 
 def test_degeneration_verdict_reads_the_budget_control():
-    assert "too small for both encoders" in dg.verdict(frame(1.0, 50.0, control_dev_acc=51.0))
+    assert "too small for either encoder to learn through a rationale" in dg.verdict(frame(1.0, 50.0, control_dev_acc=51.0))
     assert "transformer trains slower" in dg.verdict(frame(1.0, 50.0, control_dev_acc=70.0))
 
 

@@ -187,7 +187,8 @@ def verdict(frame) -> str:
                 f"{plm.dev_chance_acc.mean():.1f}%), so their poor rationales measure the budget, not the "
                 f"degeneration the paper describes.")
         if len(control):
-            outcome = ("does not learn either: this budget is too small for both encoders"
+            outcome = ("does not learn either: this budget is too small for either encoder to learn through "
+                       "a rationale"
                        if not_learned(control) else
                        "does learn: at this budget the transformer trains slower than the GRU")
             call += (f" The GRU given the same budget (mean dev accuracy {control.dev_acc.mean():.1f}%, "
@@ -195,8 +196,8 @@ def verdict(frame) -> str:
         if len(full_text):
             outcome = ("does not learn the label either: the budget is too small for the transformer itself"
                        if not_learned(full_text) else
-                       "learns the label: at this budget the transformer can classify, but not through a "
-                       "rationale it has to find first")
+                       "learns the label: at this budget the transformer can classify from the full text, but "
+                       "not through a rationale it has to find first")
             call += (f" The transformer trained as a plain classifier on the full text, same budget (mean dev "
                      f"accuracy {full_text.dev_acc.mean():.1f}%), {outcome}.")
     elif gap >= 20:
