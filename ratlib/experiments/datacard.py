@@ -203,4 +203,3 @@ def full_text_baseline(config: DatacardConfig, seed: int = 0) -> dict:
     key = {"baseline": "full_text_bag_of_ngrams", "data": [config.data_config(a).to_json() for a in config.aspects],
            "generator": source_fingerprint(), "seed": seed}
     return cached("baselines", key, compute)
-
