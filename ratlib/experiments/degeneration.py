@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from ..data.registry import DataConfig
 from ..methods import MethodConfig
 from ..train import TrainConfig
-from .runs import not_learned, runs_frame
+from .runs import not_learned, runs_frame, setting_name
 
 # PLMR Table 1 / protocol.md: F1 on decorrelated Beer-Appearance.
 PAPER_F1 = {("rnp", "gru"): 73.2, ("fr", "gru"): 82.8, ("rnp", "bert"): 14.7, ("fr", "bert"): 29.8,
@@ -224,8 +224,8 @@ def transformer_examples(results: list[dict], per_run: int = 2) -> list[tuple[st
         cfg = r["config"]
         if cfg["seed"] != first_seed:
             continue
-        setting = "correlated" if cfg["data"]["correlated"] else "decorrelated"
         examples = sorted(r.get("examples", []), key=lambda e: not failed(e))  # stable: failed ones first
-        out.append((f"{cfg['method']['method']} / {cfg['method']['encoder']}, {setting}, seed {cfg['seed']}",
+        out.append((f"{cfg['method']['method']} / {cfg['method']['encoder']}, {setting_name(cfg['data'])}, "
+                    f"seed {cfg['seed']}",
                     examples[:per_run]))
     return out

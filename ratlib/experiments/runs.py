@@ -28,6 +28,11 @@ def run_all(configs: Sequence[TrainConfig], *, progress: bool = True, only_store
     return out
 
 
+def setting_name(data: dict) -> str:
+    """``correlated`` or ``decorrelated``: which Beer-format file a run's data config (as JSON) read."""
+    return "correlated" if data["correlated"] else "decorrelated"
+
+
 def run_row(result: dict, metrics: str = "test") -> dict:
     """One flat row per run: what ran and its test metrics."""
     cfg = result["config"]
@@ -35,7 +40,7 @@ def run_row(result: dict, metrics: str = "test") -> dict:
         "method": cfg["method"]["method"],
         "encoder": cfg["method"]["encoder"],
         "dataset": cfg["data"]["name"],
-        "setting": "correlated" if cfg["data"]["correlated"] else "decorrelated",
+        "setting": setting_name(cfg["data"]),
         "aspect": cfg["data"]["aspect"],
         "seed": cfg["seed"],
         "epochs": cfg["epochs"],
