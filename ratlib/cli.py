@@ -105,54 +105,69 @@ def shard_slice(text: str, n_runs: int) -> slice:
     return slice(k - 1, n_runs, n)
 
 
-def sweep_configs(chapters, profile: str) -> list:
-    """The training runs of ``chapters`` under ``profile``, in order, each configuration once."""
+def sweep_needs(chapters, profile: str) -> list:
+    """Every stored result ``chapters`` read under ``profile``, in order, each once (chapters share runs)."""
     from .book.profiles import chapter_config
+    from .experiments.needs import unique
 
-    configs, seen = [], set()
-    for chapter in chapters:
-        config = chapter_config(chapter, profile)
-        if not hasattr(config, "train_configs"):
-            raise ValueError(f"chapter {chapter!r} has no training runs")
-        for cfg in config.train_configs():
-            if cfg.key() not in seen:  # chapters share runs (the data card's GRU runs are chapter 2's)
-                seen.add(cfg.key())
-                configs.append(cfg)
-    return configs
+    return unique(need for chapter in chapters for need in chapter_config(chapter, profile).needs())
+
+
+def sweep_configs(chapters, profile: str) -> list:
+    """The training runs among :func:`sweep_needs`."""
+    return [need.train for need in sweep_needs(chapters, profile) if need.train is not None]
 
 
 def cmd_sweep(args) -> int:
-    """Train every run the chapters need under a profile (stored results are skipped)."""
+    """Compute every result the chapters need under a profile (stored results are skipped).
+
+    Analyses and baselines (cheap) are computed by the first shard; the
+    training runs are split over the shards.
+    """
     import time
 
     from .experiments.runs import run_all
 
-    configs = sweep_configs(args.chapters, args.profile)
+    needs = sweep_needs(args.chapters, args.profile)
+    runs = [need.train for need in needs if need.train is not None]
+    others = [need for need in needs if need.train is None]
     if args.shard:
-        configs = configs[shard_slice(args.shard, len(configs))]
+        runs = runs[shard_slice(args.shard, len(runs))]
+        others = others if args.shard.split("/")[0] == "1" else []
     if args.status:
-        return _print_sweep_status(configs, args)
+        return _print_sweep_status(needs, args)
     start = time.perf_counter()
-    results = run_all(configs, progress=not args.quiet)
-    print(f"{len(results)} runs of {' + '.join(args.chapters)} ({args.profile}"
-          f"{', shard ' + args.shard if args.shard else ''}) stored in results/runs "
+    for need in others:
+        if not need.stored():
+            print(f"computing {need.label} ...", flush=True)
+        need.get()
+    results = run_all(runs, progress=not args.quiet)
+    print(f"{len(others)} analyses and {len(results)} runs of {' + '.join(args.chapters)} ({args.profile}"
+          f"{', shard ' + args.shard if args.shard else ''}) stored in results/ "
           f"({time.perf_counter() - start:.0f} s)")
     return 0
 
 
-def _print_sweep_status(configs, args) -> int:
-    """How many of the sweep's runs are stored, and the compute the stored ones took."""
+def _print_sweep_status(needs, args) -> int:
+    """How many of the sweep's results are stored, and the compute the stored runs took."""
     from .experiments.runs import compute_summary, run_all
 
-    stored = run_all(configs, progress=False, only_stored=True)
+    runs = [need.train for need in needs if need.train is not None]
+    others = [need for need in needs if need.train is None]
+    stored = run_all(runs, progress=False, only_stored=True)
     cost = compute_summary(stored)
-    print(f"{args.profile} runs of {' + '.join(args.chapters)}: {len(stored)} of {len(configs)} stored, "
+    print(f"{args.profile} runs of {' + '.join(args.chapters)}: {len(stored)} of {len(runs)} stored, "
           f"{cost['hours']:.2f} h of compute in all")
     for encoder, part in cost["by_encoder"].items():
         print(f"  {encoder}: {part['runs']} runs, {part['hours']:.2f} h")
     if cost["longest"]:
         longest = cost["longest"]
         print(f"  longest: {longest['method']} ({longest['encoder']}), {longest['minutes']:.0f} min")
+    if others:
+        print(f"analyses and baselines: {sum(n.stored() for n in others)} of {len(others)} stored")
+    for need in needs:
+        if not need.stored():
+            print(f"  missing: {need.kind}/{need.key}.json  {need.label}")
     return 0
 
 
@@ -176,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=cmd_train)
-    p = sub.add_parser("sweep", help="train (or reuse) every run the chapters need under a profile")
+    p = sub.add_parser("sweep", help="compute (or reuse) every result the chapters need under a profile")
     p.add_argument("chapters", nargs="+", metavar="CHAPTER", help="e.g. datacard degeneration")
     p.add_argument("--profile", default="cpu", choices=["smoke", "cpu", "paper"])
     p.add_argument("--shard", default=None, metavar="K/N",
@@ -192,9 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from .results import MissingResult
+
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (FileNotFoundError, ValueError) as err:
+    except (FileNotFoundError, ValueError, MissingResult) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -20,13 +20,33 @@ from . import __version__
 from .io import read_json, write_json
 from .paths import results_dir
 
-# Bump when the meaning of stored numbers changes; it is part of every key.
+# Bump when the meaning of stored numbers changes; it is part of every key. The package
+# version is not: a release that computes the same numbers must find the same results
+# (each result records the version that made it).
 RESULTS_SCHEMA = 1
+
+# Set (to 1) by the book's builds of stored results: asking for a result that is not
+# stored raises MissingResult instead of computing it, so a build never trains by surprise.
+STORED_ONLY_ENV = "RATLIB_STORED_ONLY"
+
+
+class MissingResult(LookupError):
+    """A result that is not stored was asked for while computing is switched off."""
+
+    def __init__(self, kind: str, config: dict):
+        self.kind, self.config = kind, config
+        super().__init__(f"no stored {kind} result {config_hash(config)} and {STORED_ONLY_ENV} is set, so it is "
+                         "not computed here; `python -m ratlib sweep CHAPTER --profile PROFILE` computes "
+                         "a chapter's missing results")
+
+
+def stored_only() -> bool:
+    return os.environ.get(STORED_ONLY_ENV, "") not in ("", "0")
 
 
 def config_hash(config: dict) -> str:
     """16 hex digits of the SHA-256 of the canonical JSON of ``config``."""
-    payload = {"config": config, "schema": RESULTS_SCHEMA, "ratlib": __version__}
+    payload = {"config": config, "schema": RESULTS_SCHEMA}
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -78,11 +98,14 @@ def cached(kind: str, config: dict, compute: Callable[[], dict], root=None) -> d
     """The stored result for ``config``, computing and storing it when absent.
 
     ``compute`` returns a dict of results; its wall time is recorded as
-    ``wall_time_s`` unless it reports one itself.
+    ``wall_time_s`` unless it reports one itself. With :data:`STORED_ONLY_ENV`
+    set, a missing result raises :class:`MissingResult` instead.
     """
     stored = load_result(kind, config, root)
     if stored is not None:
         return stored
+    if stored_only():
+        raise MissingResult(kind, config)
     start = time.perf_counter()
     result = compute()
     result.setdefault("wall_time_s", round(time.perf_counter() - start, 2))

@@ -26,7 +26,7 @@ from .io import atomic_path
 from .methods import MethodConfig, build_method
 from .metrics import Tally, summarize, tally
 from .paths import cache_dir
-from .results import config_hash, load_result, save_result
+from .results import MissingResult, config_hash, load_result, save_result, stored_only
 from .text.glove import build_vocab, load_word_vectors
 from .text.wordpiece import PIECE_TO_WORD_RULES, pieces_to_words
 
@@ -250,6 +250,8 @@ def train(config: TrainConfig, *, store: bool = True, resume: bool = True, progr
         stored = load_result(RESULT_KIND, config.identity(), results_root)
         if stored is not None:
             return stored
+        if stored_only():
+            raise MissingResult(RESULT_KIND, config.identity())
     prep = prepare(config)
     ckpt_dir = _checkpoint_dir(config)
     last, best_path = ckpt_dir / "last.pt", ckpt_dir / "best.pt"

@@ -20,6 +20,26 @@ def small(**kw) -> synth.SynthConfig:
 
 # ------------------------------------------------------------ config
 
+# Golden hashes of the generator's output. Stored results are keyed by GENERATOR_VERSION,
+# not by the source: an edit that changes these hashes must bump GENERATOR_VERSION (which
+# retires every stored result on the generated benchmark) and update them here.
+GOLDEN_SMALL = "c5e655f55b71f00d"       # every subset, both splits, of a small config
+GOLDEN_ANNOTATED = "43eb52b9c97a219c"   # the default annotated (test) set every chapter scores on
+
+
+def test_generator_output_matches_its_version():
+    assert synth.GENERATOR_VERSION == 1 and synth.generator_version() == "synth-1"
+    assert synth.output_fingerprint(synth.SynthConfig(n_train=200, n_dev=50, n_test=100)) == GOLDEN_SMALL
+    assert synth.output_fingerprint(synth.SynthConfig(), subsets=(synth.ANNOTATED,)) == GOLDEN_ANNOTATED
+
+
+def test_data_version_is_the_generator_version_not_its_source():
+    from ratlib.data.registry import data_version
+
+    assert data_version("synth") == synth.generator_version()
+    assert data_version("beer") is None  # files read as they are
+
+
 def test_unknown_option_is_a_clear_error():
     with pytest.raises(ValueError, match=r"unknown option.*'n_trian'.*valid options: seed, n_train"):
         synth.SynthConfig.from_options({"n_trian": 10})

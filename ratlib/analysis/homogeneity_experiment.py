@@ -48,6 +48,9 @@ class HomogeneityConfig:
         out["seeds"] = list(self.seeds)
         return out
 
+    def needs(self) -> list:
+        return [need(self)]
+
     @classmethod
     def from_json(cls, data: dict) -> "HomogeneityConfig":
         data = dict(data)
@@ -166,13 +169,21 @@ def compute(config: HomogeneityConfig, pool: list[list[str]], data_info: dict) -
     return {"data": data_info, "encoders": encoders, "rows": rows}
 
 
-def run(config: HomogeneityConfig) -> dict:
-    """The stored result for ``config`` (computed and stored when absent)."""
+def need(config: HomogeneityConfig):
+    """The stored result this configuration reads (:class:`~ratlib.experiments.needs.Need`; loads the data)."""
+    from ..experiments.needs import Need
+
     pool, data_info = load_reviews(config)
     data_info["fingerprint"] = fingerprint(pool)
     key = {"analysis": RESULT_KIND, "version": ANALYSIS_VERSION, **config.to_json(),
            "data_fingerprint": data_info["fingerprint"]}
-    result = cached(RESULT_KIND, key, lambda: compute(config, pool, data_info))
+    label = f"token homogeneity of {', '.join(config.encoders)}"
+    return Need(RESULT_KIND, key, label, lambda: cached(RESULT_KIND, key, lambda: compute(config, pool, data_info)))
+
+
+def run(config: HomogeneityConfig) -> dict:
+    """The stored result for ``config`` (computed and stored when absent)."""
+    result = need(config).get()
     check_result(result)
     return result
 

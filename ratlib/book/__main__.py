@@ -11,7 +11,7 @@ from .profiles import PROFILES
 def cmd_build(args) -> int:
     from .runner import build
 
-    return build(args.profile)
+    return build(args.profile, train_missing=args.train_missing)
 
 
 def cmd_check(args) -> int:
@@ -54,6 +54,8 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("build", help="execute every chapter with papermill, then render the HTML")
     p.add_argument("--profile", choices=PROFILES, default="cpu")
+    p.add_argument("--train-missing", action="store_true",
+                   help="compute results that are not stored (default: stop and list them; hours of training)")
     p.set_defaults(run=cmd_build)
     p = sub.add_parser("check", help="load every page of a built book in headless Chromium")
     p.add_argument("--profile", choices=PROFILES, default="cpu")

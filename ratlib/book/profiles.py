@@ -71,3 +71,8 @@ def chapter_config(chapter: str, profile: str, **knobs):
         raise ValueError(f"chapter {chapter!r} has no knob(s) {unknown}; knobs: {', '.join(sorted(names))}")
     changes = {k: (tuple(v) if isinstance(v, list) else v) for k, v in knobs.items() if v is not None}
     return replace(base, **changes)
+
+
+def profile_needs(profile: str, chapters=None) -> dict[str, list]:
+    """Chapter -> the stored results it reads under ``profile`` (:class:`~ratlib.experiments.needs.Need`)."""
+    return {chapter: chapter_config(chapter, profile).needs() for chapter in (chapters or CHAPTERS)}

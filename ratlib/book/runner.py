@@ -12,7 +12,9 @@ Layout (one build per profile):
   reference fails the build too.
 
 Profile ``cpu`` (``make book``): stage ``_build/stage/cpu``, HTML in
-``_build/html``, stored results in ``results/`` reused. Profile ``smoke``
+``_build/html``, stored results in ``results/`` read and never recomputed:
+the build checks first that every result the chapters read is stored and
+otherwise stops, listing the missing ones and the command that computes them. Profile ``smoke``
 (``make book-smoke``): stage ``_build/smoke/stage``, HTML in
 ``_build/smoke/_build/html``, results written to ``_build/smoke/results``
 (fresh each time), so the smoke build always computes and never touches the
@@ -171,10 +173,52 @@ def render(layout_: BuildLayout) -> int:
     return subprocess.run(cmd).returncode
 
 
-def build(profile: str, root: Path = PROJECT_ROOT) -> int:
-    """Execute the chapters under ``profile`` and render the book. Returns a process exit code."""
+def missing_results(profile: str) -> dict[str, list]:
+    """Chapter -> the results it reads under ``profile`` that are not stored (chapters with none left out)."""
+    from ..experiments.needs import missing
+    from .profiles import profile_needs
+
+    out = {}
+    for chapter, needs in profile_needs(profile).items():
+        absent = missing(needs)
+        if absent:
+            out[chapter] = absent
+    return out
+
+
+def missing_report(profile: str, absent: dict[str, list]) -> str:
+    """What is missing, and the commands that compute it."""
+    n = sum(len(v) for v in absent.values())
+    lines = [f"book ({profile}): {n} stored result(s) the chapters read are missing; nothing was trained."]
+    for chapter, needs in absent.items():
+        lines.append(f"  {chapter}:")
+        lines += [f"    {need.kind}/{need.key}.json  {need.label}" for need in needs]
+    lines += ["Compute them (stored runs are skipped, interrupted ones resume; hours for training runs on a CPU):",
+              f"  python -m ratlib sweep {' '.join(absent)} --profile {profile}",
+              f"or let the build compute them: python -m ratlib.book build --profile {profile} --train-missing"]
+    return "\n".join(lines)
+
+
+def build(profile: str, root: Path = PROJECT_ROOT, train_missing: bool = False) -> int:
+    """Execute the chapters under ``profile`` and render the book. Returns a process exit code.
+
+    A build that reads the committed results (``cpu``) checks first that every
+    result its chapters read is stored, and stops with the list of missing ones
+    and the command that computes them unless ``train_missing``; its kernels
+    then run with :data:`~ratlib.results.STORED_ONLY_ENV` set, so they never
+    train. Builds into a results folder of their own (``smoke``) compute
+    everything they need.
+    """
+    from ..results import STORED_ONLY_ENV
+
     lay = layout(profile, root)
     notebooks = chapter_notebooks(lay.root)
+    if lay.results is None and not train_missing:
+        absent = missing_results(profile)
+        if absent:
+            print(missing_report(profile, absent), file=sys.stderr)
+            return 2
+        os.environ[STORED_ONLY_ENV] = "1"  # inherited by the kernels
     shutil.rmtree(lay.stage, ignore_errors=True)
     lay.stage.mkdir(parents=True)
     if lay.results is not None:

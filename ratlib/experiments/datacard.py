@@ -13,6 +13,7 @@ from ..methods import MethodConfig
 from ..metrics import summarize, tally
 from ..results import cached
 from ..train import TrainConfig
+from .needs import Need, run_need
 from .runs import not_learned
 
 
@@ -47,19 +48,39 @@ class DatacardConfig:
                             seed=s, epochs=self.epochs)
                 for a in self.aspects for m in self.methods for s in self.seeds]
 
+    def needs(self) -> list[Need]:
+        """Every stored result the data card page reads."""
+        return [statistics_need(self), lexical_baseline_need(self), full_text_baseline_need(self),
+                *map(run_need, self.train_configs())]
 
-def statistics(config: DatacardConfig) -> dict:
-    """The generator's own statistics (all subsets; stored)."""
-    from ..data.synth import SynthConfig, benchmark_statistics, source_fingerprint
+
+def stored_need(kind: str, key: dict, label: str, compute) -> Need:
+    """A :class:`Need` for a result computed by ``compute`` and stored under ``kind``/``key``."""
+    return Need(kind, key, label, lambda: cached(kind, key, compute))
+
+
+def statistics_need(config: DatacardConfig) -> Need:
+    """The generator's own statistics (all subsets)."""
+    from ..data.synth import SynthConfig, benchmark_statistics, generator_version
 
     synth = SynthConfig(**config.synth)
-    key = {"synth": synth.to_json(), "generator": source_fingerprint()}
-    return cached("datacard", key, lambda: {"statistics": benchmark_statistics(synth)})
+    key = {"synth": synth.to_json(), "generator": generator_version()}
+    return stored_need("datacard", key, "generated benchmark statistics",
+                       lambda: {"statistics": benchmark_statistics(synth)})
+
+
+def statistics(config: DatacardConfig) -> dict:
+    """The stored statistics of :func:`statistics_need`."""
+    return statistics_need(config).get()
 
 
 def lexical_baseline(config: DatacardConfig) -> dict:
     """S / P / R / F1 / failure rate of the keyword-sentence baseline per aspect (stored)."""
-    from ..data.synth import source_fingerprint
+    return lexical_baseline_need(config).get()
+
+
+def lexical_baseline_need(config: DatacardConfig) -> Need:
+    from ..data.synth import generator_version
 
     def compute():
         rows = {}
@@ -74,8 +95,8 @@ def lexical_baseline(config: DatacardConfig) -> dict:
         return {"aspects": rows}
 
     key = {"baseline": "lexical", "data": [config.data_config(a).to_json() for a in config.aspects],
-           "generator": source_fingerprint()}
-    return cached("baselines", key, compute)
+           "generator": generator_version()}
+    return stored_need("baselines", key, "lexical baseline", compute)
 
 
 ASPECT_NAMES = ("appearance", "aroma", "palate", "taste", "overall")
@@ -188,7 +209,11 @@ def full_text_baseline(config: DatacardConfig, seed: int = 0) -> dict:
 
     How much of the label the full text holds for a simple model trained on the same reviews.
     """
-    from ..data.synth import source_fingerprint
+    return full_text_baseline_need(config, seed).get()
+
+
+def full_text_baseline_need(config: DatacardConfig, seed: int = 0) -> Need:
+    from ..data.synth import generator_version
     from ..fulltext_baseline import train_bag_of_ngrams
 
     def compute():
@@ -201,5 +226,5 @@ def full_text_baseline(config: DatacardConfig, seed: int = 0) -> dict:
         return {"aspects": rows}
 
     key = {"baseline": "full_text_bag_of_ngrams", "data": [config.data_config(a).to_json() for a in config.aspects],
-           "generator": source_fingerprint(), "seed": seed}
-    return cached("baselines", key, compute)
+           "generator": generator_version(), "seed": seed}
+    return stored_need("baselines", key, "full-text bag-of-n-grams baseline", compute)

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from ..data.registry import DataConfig
 from ..methods import MethodConfig
 from ..train import TrainConfig
+from .needs import Need, run_need
 from .runs import not_learned, runs_frame, setting_name
 
 # PLMR Table 1 / protocol.md: F1 on decorrelated Beer-Appearance.
@@ -101,6 +102,9 @@ class DegenerationConfig:
 
     def train_configs(self) -> list[TrainConfig]:
         return [cfg for _, cfg in self.runs()]
+
+    def needs(self) -> list[Need]:
+        return [run_need(cfg) for cfg in self.train_configs()]
 
     def roles(self) -> dict[str, str]:
         """Result key -> role of every training run."""

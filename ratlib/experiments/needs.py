@@ -1,0 +1,61 @@
+"""What a chapter reads from the result store, as data.
+
+Every chapter configuration lists its stored results with ``needs()``: one
+:class:`Need` per training run, analysis or baseline. The same list lets the
+book check before executing anything that every result is stored (and name
+the command that computes the missing ones), lets ``ratlib sweep`` compute
+exactly what is missing, and lets a test fail when a code change would move a
+stored result's key.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from ..results import config_hash, result_path
+
+
+@dataclass(frozen=True)
+class Need:
+    """One stored result: its kind and the configuration it is keyed by.
+
+    ``get`` returns the stored result, computing and storing it when absent;
+    ``train`` is the run's :class:`~ratlib.train.TrainConfig` for training
+    runs (None for analyses and baselines, which are cheap).
+    """
+
+    kind: str
+    config: dict
+    label: str
+    get: Callable[[], dict]
+    train: object = None
+
+    @property
+    def key(self) -> str:
+        return config_hash(self.config)
+
+    def stored(self, root=None) -> bool:
+        return result_path(self.kind, self.config, root).is_file()
+
+
+def run_need(config) -> Need:
+    """The :class:`Need` of one training run."""
+    from ..train import RESULT_KIND, train
+
+    label = (f"{config.method.method} ({config.method.encoder}) on {config.data.name} aspect {config.data.aspect}"
+             f"{' correlated' if config.data.correlated else ''}, seed {config.seed}, {config.epochs} epochs")
+    return Need(RESULT_KIND, config.identity(), label, lambda: train(config), train=config)
+
+
+def unique(needs: Iterable[Need]) -> list[Need]:
+    """``needs`` in order, each stored result once (chapters share runs)."""
+    seen, out = set(), []
+    for need in needs:
+        if (need.kind, need.key) not in seen:
+            seen.add((need.kind, need.key))
+            out.append(need)
+    return out
+
+
+def missing(needs: Iterable[Need], root=None) -> list[Need]:
+    return [n for n in needs if not n.stored(root)]
