@@ -60,14 +60,53 @@ def load_result(kind: str, config: dict, root=None) -> dict | None:
     return read_json(path) if path.is_file() else None
 
 
+def cpu_description() -> dict:
+    """The processor, as /proc/cpuinfo names it (model name, family, model, stepping), where there is one.
+
+    Float kernels are chosen per processor, so two machines of "the same kind"
+    can sum in different orders; a result says which processor made it.
+    """
+    fields = {"model name": "cpu_model", "cpu family": "cpu_family", "model": "cpu_model_number",
+              "stepping": "cpu_stepping", "microcode": "cpu_microcode"}
+    out = {"cpu_model": platform.processor() or platform.machine()}
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return out
+    for line in text.split("\n\n", 1)[0].splitlines():  # the first processor's block
+        name, _, value = (part.strip() for part in line.partition(":"))
+        if name in fields:
+            out[fields[name]] = value
+    return out
+
+
+def math_libraries() -> dict:
+    """torch's CPU kernel level and the BLAS / oneDNN builds it uses."""
+    import torch
+
+    info = {"torch_cpu_capability": torch.backends.cpu.get_cpu_capability()}
+    for line in torch.__config__.show().splitlines():
+        line = line.strip(" -")
+        if "Math Kernel Library" in line or line.startswith("OpenBLAS"):
+            info["blas"] = line
+        elif "MKL-DNN" in line or "oneDNN" in line:
+            info["onednn"] = line.split(" (Git")[0]
+    import numpy
+
+    info["numpy"] = numpy.__version__
+    return info
+
+
 def machine_info() -> dict:
-    """Where a result was computed."""
+    """Where a result was computed: platform, processor, math libraries and threads."""
     import torch
 
     info = {
         "platform": platform.platform(),
         "python": platform.python_version(),
         "torch": torch.__version__,
+        **cpu_description(),
+        **math_libraries(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "device": "cpu",

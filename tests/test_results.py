@@ -48,3 +48,15 @@ def test_atomic_write_gets_the_usual_file_mode(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_machine_info_names_the_processor_and_kernels():
+    from ratlib.book.show import processor_line
+    from ratlib.results import machine_info
+
+    info = machine_info()
+    assert info["cpu_model"] and info["torch_cpu_capability"] in ("DEFAULT", "AVX2", "AVX512", "NO AVX",
+                                                                   "ZVECTOR", "VSX", "SVE256")
+    assert info["numpy"].count(".") >= 1
+    assert info["cpu_model"] in processor_line(info)
+    assert processor_line({"cpu_count": 2}).startswith("not recorded")

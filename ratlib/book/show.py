@@ -22,12 +22,22 @@ def provenance(result: dict, scale: dict | None = None):
         ("wall time", f"{result.get('wall_time_s', float('nan')):.1f} s"),
         ("machine", f"{machine.get('cpu_count', '?')} CPUs, {machine.get('torch_threads', '?')} torch threads, "
                     f"device {machine.get('device', '?')}"),
+        ("processor", processor_line(machine)),
         ("platform", machine.get("platform", "?")),
         ("software", f"python {machine.get('python', '?')}, torch {machine.get('torch', '?')}, "
                      f"ratlib {result.get('ratlib_version', '?')}"),
     ]
     rows += [(k, v) for k, v in (scale or {}).items()]
     return pd.DataFrame(rows, columns=["", "value"]).set_index("")
+
+
+def processor_line(machine: dict) -> str:
+    """The processor and kernels a result ran on; results stored before these were recorded say so."""
+    if "cpu_model" not in machine:
+        return "not recorded (stored before results named their processor)"
+    ident = "/".join(machine.get(k, "?") for k in ("cpu_family", "cpu_model_number", "cpu_stepping"))
+    return (f"{machine['cpu_model']} (family/model/stepping {ident}), torch kernels "
+            f"{machine.get('torch_cpu_capability', '?')}, {machine.get('blas', 'BLAS ?')}")
 
 
 def highlight_rationale(tokens, gold=None, selected=None) -> str:
