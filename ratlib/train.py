@@ -26,11 +26,25 @@ from .io import atomic_path
 from .methods import MethodConfig, build_method
 from .metrics import Tally, summarize, tally
 from .paths import cache_dir
+from .progress import progress as progress_bar
 from .results import MissingResult, config_hash, load_result, save_result, stored_only
 from .text.glove import build_vocab, load_word_vectors
 from .text.wordpiece import PIECE_TO_WORD_RULES, pieces_to_words
 
 RESULT_KIND = "runs"
+
+# What the trainer does beyond the configuration's own fields, by version:
+# 1: Gumbel samples of the sampled test evaluation are drawn from the training RNG stream,
+#    so a run's training noise depends on how much was evaluated (results stored before
+#    2026-12-03);
+# 2: evaluation draws from a generator of its own, seeded per epoch, and leaves the
+#    training stream untouched.
+TRAINER_VERSION = 2
+# Fields added after results were stored, with the value that reproduces those results:
+# identity() leaves such a field out while it holds that value, so the older results keep
+# their keys, and from_json() gives a configuration stored without it that value (not
+# today's default).
+LEGACY_VALUES = {"trainer_version": 1}
 
 
 @dataclass
@@ -46,6 +60,7 @@ class TrainConfig:
     max_pieces: int = 512               # word-piece budget for PLM encoders
     piece_rule: str = "first"           # how piece selections map to words
     glove_path: str | None = None       # None: GloVe 6B 50d from its package
+    trainer_version: int = TRAINER_VERSION  # see TRAINER_VERSION
 
     def __post_init__(self):
         if self.batch_size is None:
@@ -61,13 +76,16 @@ class TrainConfig:
     def from_json(cls, data: dict) -> "TrainConfig":
         data = dict(data)
         data.pop("data_version", None)  # present in stored results' configs
+        for name, value in LEGACY_VALUES.items():
+            data.setdefault(name, value)
         data["data"] = DataConfig.from_json(data["data"])
         data["method"] = MethodConfig.from_dict(data["method"])
         return cls(**data)
 
     def identity(self) -> dict:
         """What a stored result is keyed by: the config and the data's generator version."""
-        return {**self.to_json(), "data_version": data_version(self.data.name)}
+        config = {k: v for k, v in self.to_json().items() if LEGACY_VALUES.get(k, object()) != v}
+        return {**config, "data_version": data_version(self.data.name)}
 
     def key(self) -> str:
         return config_hash(self.identity())
@@ -76,6 +94,8 @@ class TrainConfig:
         self.method.validate()
         if self.epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {self.epochs}")
+        if self.trainer_version not in (1, 2):
+            raise ValueError(f"trainer_version must be 1 or 2, got {self.trainer_version}")
         if self.piece_rule not in PIECE_TO_WORD_RULES:
             raise ValueError(f"piece_rule must be one of {PIECE_TO_WORD_RULES}, got {self.piece_rule!r}")
         if self.glove_path and not Path(self.glove_path).is_file():
@@ -228,7 +248,14 @@ def _epoch_record(epoch: int, logs: list[dict], prep: Prepared, seconds: float) 
     train = {k: float(np.mean([l[k] for l in logs if k in l])) for k in sorted({k for l in logs for k in l})}
     dev = evaluate(prep, "dev")["words"]
     test = evaluate(prep, "test")
-    test_sampled = evaluate(prep, "test", sample=True)["words"]
+    if prep.config.trainer_version >= 2:
+        # Evaluation's Gumbel noise comes from its own seeded stream; the training stream
+        # continues as if nothing had been evaluated.
+        with torch.random.fork_rng(devices=[prep.device] if prep.device.type == "cuda" else []):
+            torch.manual_seed(prep.config.seed * 100_003 + epoch)
+            test_sampled = evaluate(prep, "test", sample=True)["words"]
+    else:
+        test_sampled = evaluate(prep, "test", sample=True)["words"]
     return {
         "epoch": epoch,
         "train": train,
@@ -270,7 +297,7 @@ def train(config: TrainConfig, *, store: bool = True, resume: bool = True, progr
         started = time.perf_counter()
         loader.batch_sampler.set_epoch(epoch)
         logs = []
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not progress, leave=False)
+        bar = progress_bar(loader, f"epoch {epoch + 1}/{config.epochs}", enabled=progress, leave=False)
         for batch in bar:
             logs.append(prep.method.train_step(_to_device(batch, prep.device)))
             bar.set_postfix(loss=f"{logs[-1]['loss']:.3f}", S=f"{logs[-1]['sparsity']:.2f}")

@@ -165,3 +165,39 @@ def test_sweep_status_counts_stored_runs_without_training(monkeypatch, capsys):
     assert main(["sweep", "datacard", "--profile", "smoke", "--status"]) == 0
     n = len(sweep_configs(["datacard"], "smoke"))
     assert f"0 of {n} stored, 0.00 h of compute" in capsys.readouterr().out
+
+
+def test_trainer_version_1_keeps_the_keys_of_results_stored_before_the_field():
+    old = tiny_config()
+    old.trainer_version = 1
+    assert "trainer_version" not in old.identity()
+    assert "trainer_version" in tiny_config().identity() and tiny_config().key() != old.key()
+    stored = {k: v for k, v in old.identity().items()}  # what a result stored before the field holds
+    back = TrainConfig.from_json(stored)
+    assert back.trainer_version == 1 and back.key() == old.key()
+
+
+def _train_losses_with_extra_sampled_evaluation(monkeypatch, trainer_version):
+    """Epoch-2 training loss when every sampled evaluation draws twice as much Gumbel noise."""
+    real = train_mod.evaluate
+
+    def greedy(prep, split, sample=False):
+        if sample:
+            real(prep, split, sample=True)
+        return real(prep, split, sample=sample)
+
+    cfg = tiny_config()
+    cfg.trainer_version = trainer_version
+    plain = train(cfg, store=False, resume=False, progress=False, log_epochs=False)
+    monkeypatch.setattr(train_mod, "evaluate", greedy)
+    extra = train(cfg, store=False, resume=False, progress=False, log_epochs=False)
+    monkeypatch.setattr(train_mod, "evaluate", real)
+    return plain["history"][1]["train"]["loss"], extra["history"][1]["train"]["loss"]
+
+
+def test_evaluation_leaves_the_training_stream_alone(monkeypatch):
+    plain, extra = _train_losses_with_extra_sampled_evaluation(monkeypatch, trainer_version=2)
+    assert plain == extra
+    # Version 1 (the stored runs) drew evaluation noise from the training stream.
+    plain, extra = _train_losses_with_extra_sampled_evaluation(monkeypatch, trainer_version=1)
+    assert plain != extra

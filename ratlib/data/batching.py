@@ -98,8 +98,20 @@ def featurize(examples: Sequence[Example], featurizer, batch_size: int = 512):
     ds = to_hf(examples)
     key = f"{content_hash(examples)}-{featurizer.key()}"
     path = cache_dir("features") / f"{key}.arrow"
-    return ds.map(featurizer, batched=True, batch_size=batch_size, cache_file_name=str(path),
-                  load_from_cache_file=True, new_fingerprint=key, desc="featurize")
+    import datasets
+
+    from ..progress import is_terminal
+
+    # A bar per split is noise in a log file (and featurizing takes seconds).
+    quiet = not is_terminal() and not datasets.are_progress_bars_disabled()
+    if quiet:
+        datasets.disable_progress_bars()
+    try:
+        return ds.map(featurizer, batched=True, batch_size=batch_size, cache_file_name=str(path),
+                      load_from_cache_file=True, new_fingerprint=key, desc="featurize")
+    finally:
+        if quiet:
+            datasets.enable_progress_bars()
 
 
 class FeatureTable(torch.utils.data.Dataset):

@@ -628,8 +628,8 @@ def generate_reviews(config: SynthConfig, subset: str, split: str = "train",
     writer = _Writer(random.Random(_seed_for(config, subset, split, "text")), config)
     rows = scores.tolist()
     if progress:
-        from tqdm.auto import tqdm
-        rows = tqdm(rows, desc=f"synth {subset} {split}", leave=False, mininterval=1.0)
+        from ..progress import progress as progress_bar
+        rows = progress_bar(rows, f"synth {subset} {split}", leave=False, mininterval=1.0, step=0.5)
     return [writer.review(row) for row in rows]
 
 

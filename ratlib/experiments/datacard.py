@@ -12,7 +12,7 @@ from ..data.registry import DataConfig, load_splits
 from ..methods import MethodConfig
 from ..metrics import summarize, tally
 from ..results import cached
-from ..train import TrainConfig
+from ..train import TRAINER_VERSION, TrainConfig
 from .needs import Need, run_need
 from .runs import not_learned
 
@@ -34,6 +34,7 @@ class DatacardConfig:
     # answers "positive" to an empty rationale scores 84%, and model selection preferred that
     # epoch to every learning one (seen: FR picked epoch 1 of 40, S 0, F1 0).
     balance_dev: bool = True
+    trainer_version: int = TRAINER_VERSION  # ratlib.train.TRAINER_VERSION; the stored cpu runs are version 1
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -45,7 +46,7 @@ class DatacardConfig:
     def train_configs(self) -> list[TrainConfig]:
         lr = {} if self.lr is None else {"lr_encoder": self.lr, "lr_head": self.lr}
         return [TrainConfig(data=self.data_config(a), method=MethodConfig(method=m, encoder="gru", **lr),
-                            seed=s, epochs=self.epochs)
+                            seed=s, epochs=self.epochs, trainer_version=self.trainer_version)
                 for a in self.aspects for m in self.methods for s in self.seeds]
 
     def needs(self) -> list[Need]:

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from ..data.registry import DataConfig
 from ..methods import MethodConfig
-from ..train import TrainConfig
+from ..train import TRAINER_VERSION, TrainConfig
 from .needs import Need, run_need
 from .runs import not_learned, runs_frame, setting_name
 
@@ -44,6 +44,7 @@ class DegenerationConfig:
     # same data, budget and learning rates: does the encoder learn the label at all at this budget?
     # First seed only: a yes/no check, not a number the chapter averages.
     full_text_control: bool = True
+    trainer_version: int = TRAINER_VERSION  # ratlib.train.TRAINER_VERSION; the stored cpu runs are version 1
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -81,7 +82,8 @@ class DegenerationConfig:
                         out.append((encoder, TrainConfig(
                             data=self.data_config(setting, plm),
                             method=MethodConfig(method=method, encoder=encoder, **({} if plm else gru_lr)),
-                            seed=seed, epochs=self.plm_epochs if plm else self.gru_epochs)))
+                            seed=seed, epochs=self.plm_epochs if plm else self.gru_epochs,
+                            trainer_version=self.trainer_version)))
         if self.budget_control and "gru" in self.encoders and any(e != "gru" for e in self.encoders):
             for setting in self.settings:
                 for method in self.methods:
@@ -89,7 +91,7 @@ class DegenerationConfig:
                         out.append((GRU_AT_PLM_BUDGET, TrainConfig(
                             data=self.data_config(setting, plm=True),
                             method=MethodConfig(method=method, encoder="gru", **gru_lr),
-                            seed=seed, epochs=self.plm_epochs)))
+                            seed=seed, epochs=self.plm_epochs, trainer_version=self.trainer_version)))
         if self.full_text_control:
             for setting in self.settings:
                 for encoder in (e for e in self.encoders if e != "gru"):
@@ -97,7 +99,7 @@ class DegenerationConfig:
                         out.append((full_text_role(encoder), TrainConfig(
                             data=self.data_config(setting, plm=True),
                             method=MethodConfig(method="fulltext", encoder=encoder),
-                            seed=seed, epochs=self.plm_epochs)))
+                            seed=seed, epochs=self.plm_epochs, trainer_version=self.trainer_version)))
         return out
 
     def train_configs(self) -> list[TrainConfig]:

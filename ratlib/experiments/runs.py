@@ -15,10 +15,10 @@ def run_all(configs: Sequence[TrainConfig], *, progress: bool = True, only_store
     With ``only_stored`` missing runs are skipped instead (the book's smoke
     and cpu builds use this only when told to).
     """
-    from tqdm.auto import tqdm
+    from ..progress import progress as progress_bar
 
     out = []
-    bar = tqdm(configs, desc="runs", disable=not progress)
+    bar = progress_bar(configs, "runs", enabled=progress, step=1 / max(len(configs), 1))
     for cfg in bar:
         stored = load_result(RESULT_KIND, cfg.identity())
         if stored is None and only_stored:
