@@ -105,12 +105,19 @@ def shard_slice(text: str, n_runs: int) -> slice:
     return slice(k - 1, n_runs, n)
 
 
-def sweep_needs(chapters, profile: str) -> list:
-    """Every stored result ``chapters`` read under ``profile``, in order, each once (chapters share runs)."""
+def sweep_needs(chapters, profile: str, full_design: bool = False) -> list:
+    """Every stored result ``chapters`` read under ``profile``, in order, each once (chapters share runs).
+
+    With ``full_design``, chapters whose profile lists only the seeds stored so far give their
+    whole design (``config.full_design()``).
+    """
     from .book.profiles import chapter_config
     from .experiments.needs import unique
 
-    return unique(need for chapter in chapters for need in chapter_config(chapter, profile).needs())
+    configs = [chapter_config(chapter, profile) for chapter in chapters]
+    if full_design:
+        configs = [c.full_design() if hasattr(c, "full_design") else c for c in configs]
+    return unique(need for config in configs for need in config.needs())
 
 
 def sweep_configs(chapters, profile: str) -> list:
@@ -128,7 +135,7 @@ def cmd_sweep(args) -> int:
 
     from .experiments.runs import run_all
 
-    needs = sweep_needs(args.chapters, args.profile)
+    needs = sweep_needs(args.chapters, args.profile, full_design=args.full_design)
     runs = [need.train for need in needs if need.train is not None]
     others = [need for need in needs if need.train is None]
     if args.shard:
@@ -197,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shard", default=None, metavar="K/N",
                    help="train only every N-th run starting at the K-th (1-based), to split a sweep "
                         "over N parallel processes")
+    p.add_argument("--full-design", action="store_true",
+                   help="every seed of the chapters' design, also those the profile does not show yet")
     p.add_argument("--status", action="store_true",
                    help="train nothing; print how many runs are stored and the compute they took")
     p.add_argument("--quiet", action="store_true")

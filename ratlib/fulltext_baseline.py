@@ -81,3 +81,16 @@ def train_bag_of_ngrams(train: Sequence[Example], *, n: int = 2, min_count: int 
         loss.backward()
         optimizer.step()
     return BagOfNgrams(vocab=vocab, n=n, model=model, bias=bias.detach())
+
+
+def full_text_accuracy(data, seed: int = 0) -> dict:
+    """Train the bag-of-n-grams classifier on a dataset's training split; its size and accuracies (%).
+
+    ``data`` is a :class:`~ratlib.data.registry.DataConfig`.
+    """
+    from .data.registry import load_splits
+
+    splits = load_splits(data)
+    model = train_bag_of_ngrams(splits.train, seed=seed)
+    return {"n_grams": len(model.vocab), "train_acc": model.accuracy(splits.train),
+            "dev_acc": model.accuracy(splits.dev), "test_acc": model.accuracy(splits.test)}

@@ -150,3 +150,75 @@ def test_transformer_examples_take_the_first_seed_of_each_rationalizer_failed_fi
     results = [run("rnp", "gru", 1, [miss]), run("rnp", "minilm", 2, [hit]), run("rnp", "minilm", 1, [hit, miss, empty]),
                run("fulltext", "minilm", 1, [hit])]
     assert dg.transformer_examples(results) == [("rnp / minilm, decorrelated, seed 1", [miss, empty])]
+
+
+# ---------------------------------------------------------------- chapter 3: PLMR against its baselines
+
+from ratlib.experiments import plmr_baselines as pb  # noqa: E402
+
+
+def plmr_frame(plmr_f1s, rnp_plm_f1s=(20.0, 22.0, 24.0), gru_f1s=(50.0, 50.0, 50.0), full_text_dev_acc=75.0,
+               plmr_dev_acc=70.0):
+    rows = []
+    for run, method, encoder, f1s, acc in (("plmr (minilm)", "plmr", "minilm", plmr_f1s, plmr_dev_acc),
+                                           ("rnp (minilm)", "rnp", "minilm", rnp_plm_f1s, 70.0),
+                                           ("fr (gru)", "fr", "gru", gru_f1s, 70.0)):
+        rows += [{"dataset_label": "hatexplain", "run": run, "method": method, "encoder": encoder, "seed": i + 1,
+                  "F1": f1, "dev_acc": acc, "dev_chance_acc": 50.0} for i, f1 in enumerate(f1s)]
+    if full_text_dev_acc is not None:
+        rows.append({"dataset_label": "hatexplain", "run": "fulltext (minilm)", "method": "fulltext",
+                     "encoder": "minilm", "seed": 1, "F1": 40.0, "dev_acc": full_text_dev_acc,
+                     "dev_chance_acc": 50.0})
+    return pd.DataFrame(rows)
+
+
+BASELINE = {"datasets": {"hatexplain": {"dev_acc": 72.0}}}
+
+
+def test_budget_target_is_85_or_three_below_the_bag_of_ngrams():
+    assert pb.budget_target(72.0) == pytest.approx(69.0)
+    assert pb.budget_target(95.0) == 85.0
+    check = pb.budget_check(plmr_frame((60.0,) * 3, full_text_dev_acc=68.0), BASELINE, "hatexplain")
+    assert check["target"] == pytest.approx(69.0) and not check["valid"]
+
+
+def test_compare_calls_differences_within_the_seed_spread_no_difference():
+    a = pd.DataFrame({"F1": [50.0, 54.0, 58.0]})     # mean 54, sd 3.27
+    assert pb.compare(a, pd.DataFrame({"F1": [52.0, 52.0, 52.0]}))["call"] == "no difference"
+    assert pb.compare(a, pd.DataFrame({"F1": [40.0, 41.0, 42.0]}))["call"] == "higher"
+    assert pb.compare(pd.DataFrame({"F1": [10.0]}), a)["call"].startswith("one seed")
+
+
+@pytest.mark.parametrize("plmr_f1s, label", [
+    ((70.0, 72.0, 74.0), "Reproduced at this scale"),        # above both baselines by more than the spread
+    ((40.0, 42.0, 44.0), "Partly reproduced"),               # above the PLM baseline, below the GRU one
+    ((20.0, 22.0, 24.0), "Not reproduced"),                  # no difference from the PLM baseline
+])
+def test_plmr_verdict(plmr_f1s, label):
+    text = pb.verdict(plmr_frame(plmr_f1s), BASELINE, "hatexplain")
+    assert text.startswith(f"**{label}"), text
+    assert "rnp (minilm) (F1 22.0)" in text and "fr (gru) (F1 50.0)" in text
+
+
+def test_plmr_verdict_refuses_a_budget_the_full_text_classifier_did_not_learn_at():
+    assert pb.verdict(plmr_frame((70.0,) * 3, full_text_dev_acc=60.0), BASELINE, "hatexplain").startswith(
+        "**Not tested at this budget**")
+    assert pb.verdict(plmr_frame((70.0,) * 3, full_text_dev_acc=None), BASELINE, "hatexplain").startswith(
+        "**Pending**")
+    collapsed = pb.verdict(plmr_frame((2.0,) * 3, plmr_dev_acc=52.0), BASELINE, "hatexplain")
+    assert collapsed.startswith("**Not reproduced") and "did not learn the task" in collapsed
+
+
+def test_plmr_chapter_runs_every_method_with_the_dataset_sparsity():
+    config = pb.PLMRBaselinesConfig(seeds=(1, 2))
+    runs = config.runs()
+    roles = [role for role, _ in runs]
+    assert roles.count("plmr (minilm)") == 2 and roles.count("fr (gru)") == 2 and roles.count("fulltext (minilm)") == 2
+    for role, cfg in runs:
+        assert cfg.data.name == "hatexplain" and cfg.data.balance_dev
+        if role.startswith("fulltext"):
+            continue
+        assert cfg.method.sparsity == pb.HATEXPLAIN.sparsity
+        assert cfg.epochs == (pb.HATEXPLAIN.gru_epochs if cfg.method.encoder == "gru" else pb.HATEXPLAIN.plm_epochs)
+    partial = pb.PLMRBaselinesConfig(seeds=(1, 2), method_seeds={"plmr/minilm": (1,)})
+    assert len(partial.runs()) == len(runs) - 1 and len(partial.full_design().runs()) == len(runs)

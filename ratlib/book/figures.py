@@ -10,7 +10,6 @@ HOMOGENEITY_PANELS = (
 
 def homogeneity_figure(result: dict, gru_name: str = "bigru-glove"):
     """Three panels over layers, one line per transformer (± sd over seeds), the BiGRU as reference lines."""
-    import matplotlib.pyplot as plt
     import pandas as pd
     import seaborn as sns
 
@@ -18,7 +17,7 @@ def homogeneity_figure(result: dict, gru_name: str = "bigru-glove"):
     plm = rows[rows.encoder != gru_name]
     gru = rows[rows.encoder == gru_name]
     sns.set_theme(style="whitegrid", context="notebook")
-    fig, axes = plt.subplots(1, len(HOMOGENEITY_PANELS), figsize=(15, 4.2))
+    fig, axes = panel_grid(len(HOMOGENEITY_PANELS), height=3.8)
     for ax, (metric, title) in zip(axes, HOMOGENEITY_PANELS):
         sns.lineplot(data=plm[plm.metric == metric], x="layer", y="mean", hue="encoder", marker="o",
                      errorbar="sd", ax=ax)
@@ -53,7 +52,8 @@ def homogeneity_depth_figure(result: dict, metric: str = "cosine", gru_name: str
 def run_label(cfg: dict) -> str:
     """A short legend name for a run: method/encoder, aspect, setting and a reduced training set."""
     data = cfg["data"]
-    label = f"{cfg['method']['method']}/{cfg['method']['encoder']} a{data['aspect']}"
+    where = f"a{data['aspect']}" if data["name"] in ("synth", "beer", "hotel") else data["name"]
+    label = f"{cfg['method']['method']}/{cfg['method']['encoder']} {where}"
     if data.get("correlated"):
         label += " corr"
     if data.get("max_train"):
@@ -63,7 +63,6 @@ def run_label(cfg: dict) -> str:
 
 def convergence_figure(results: list[dict]):
     """Per epoch: test F1 (argmax and sampled selection), train sparsity and dev accuracy, one line per run."""
-    import matplotlib.pyplot as plt
     import pandas as pd
     import seaborn as sns
 
@@ -78,27 +77,38 @@ def convergence_figure(results: list[dict]):
     frame = pd.DataFrame(rows)
     panels = ("test F1 (argmax)", "test F1 (sampled)", "train sparsity %", "dev acc")
     sns.set_theme(style="whitegrid", context="notebook")
-    fig, axes = plt.subplots(1, len(panels), figsize=(16, 3.8))
+    fig, axes = panel_grid(len(panels))
     for ax, metric in zip(axes, panels):
-        sns.lineplot(data=frame, x="epoch", y=metric, hue="run", errorbar="sd", ax=ax, legend=ax is axes[-1])
+        sns.lineplot(data=frame, x="epoch", y=metric, hue="run", errorbar="sd", ax=ax, legend=ax is axes[1])
         ax.set_title(metric)
         ax.set_ylabel("")
     # One legend, beside the panels, so no curve hides behind it.
-    axes[-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+    axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     fig.tight_layout()
     return fig
 
 
-def metric_bars(frame, metrics=("F1", "failure_rate", "S", "acc"), by: str = "encoder"):
-    """One panel per metric: bars per method and ``by`` (a column naming the model), per setting (± sd over seeds)."""
+def panel_grid(n: int, width: float = 11.0, height: float = 3.4):
+    """``n`` panels two to a row (legible at the page's width); the flat list of axes, extras removed."""
     import matplotlib.pyplot as plt
+
+    rows = (n + 1) // 2
+    fig, grid = plt.subplots(rows, 2, figsize=(width, height * rows), squeeze=False)
+    axes = list(grid.flat)
+    for ax in axes[n:]:
+        ax.remove()
+    return fig, axes[:n]
+
+
+def metric_bars(frame, metrics=("F1", "failure_rate", "S", "acc"), by: str = "encoder", x: str = "setting"):
+    """One panel per metric: bars per method and ``by`` (a column naming the model), per ``x`` (± sd over seeds)."""
     import seaborn as sns
 
     sns.set_theme(style="whitegrid", context="notebook")
     frame = frame.assign(model=frame["method"] + " / " + frame[by])
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.8))
+    fig, axes = panel_grid(len(metrics))
     for ax, metric in zip(axes, metrics):
-        sns.barplot(data=frame, x="setting", y=metric, hue="model", errorbar="sd", ax=ax)
+        sns.barplot(data=frame, x=x, y=metric, hue="model", errorbar="sd", ax=ax)
         ax.set_title(metric)
         ax.set_ylabel("")
         ax.set_xlabel("")

@@ -215,16 +215,10 @@ def full_text_baseline(config: DatacardConfig, seed: int = 0) -> dict:
 
 def full_text_baseline_need(config: DatacardConfig, seed: int = 0) -> Need:
     from ..data.synth import generator_version
-    from ..fulltext_baseline import train_bag_of_ngrams
+    from ..fulltext_baseline import full_text_accuracy
 
     def compute():
-        rows = {}
-        for aspect in config.aspects:
-            splits = load_splits(config.data_config(aspect))
-            model = train_bag_of_ngrams(splits.train, seed=seed)
-            rows[str(aspect)] = {"n_grams": len(model.vocab), "train_acc": model.accuracy(splits.train),
-                                 "dev_acc": model.accuracy(splits.dev), "test_acc": model.accuracy(splits.test)}
-        return {"aspects": rows}
+        return {"aspects": {str(a): full_text_accuracy(config.data_config(a), seed) for a in config.aspects}}
 
     key = {"baseline": "full_text_bag_of_ngrams", "data": [config.data_config(a).to_json() for a in config.aspects],
            "generator": generator_version(), "seed": seed}

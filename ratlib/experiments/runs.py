@@ -29,7 +29,9 @@ def run_all(configs: Sequence[TrainConfig], *, progress: bool = True, only_store
 
 
 def setting_name(data: dict) -> str:
-    """``correlated`` or ``decorrelated``: which Beer-format file a run's data config (as JSON) read."""
+    """``correlated`` or ``decorrelated`` for the Beer-format files a run's data config (as JSON) read, else the dataset's name."""
+    if data.get("name", "synth") not in ("synth", "beer"):
+        return data["name"]
     return "correlated" if data["correlated"] else "decorrelated"
 
 
