@@ -169,7 +169,9 @@ def test_verdict_not_reproduced_when_flat():
 
 def test_plmr_split_scales_with_depth():
     assert hx.plmr_split(12) == (3, 7)
-    assert hx.plmr_split(6) == (2, 4)
+    assert hx.plmr_split(6) == (1, 3)
+    from ratlib.methods import MethodConfig  # one definition: the split the trainer runs
+    assert hx.plmr_split(6) == MethodConfig(method="plmr", encoder="minilm").resolve_split(6)
 
 
 def test_sample_reviews_is_seeded_and_bounded():

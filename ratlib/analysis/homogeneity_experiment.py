@@ -333,8 +333,14 @@ def findings_table(result: dict):
 
 
 def plmr_split(n_layers: int) -> tuple[int, int]:
-    """PLMR's (s, e) = (3, 7) for 12 layers, scaled to ``n_layers``."""
-    return max(0, round(3 * n_layers / 12)), max(1, round(7 * n_layers / 12))
+    """PLMR's default (s, e) for ``n_layers`` layers: the trainer's own rule (0-based transformer layers).
+
+    (3, 7) for 12 layers, (1, 3) for 6 (:meth:`ratlib.methods.MethodConfig.resolve_split`). Layer i's
+    output is layer i + 1 of this analysis, whose layer 0 is the embedding output.
+    """
+    from ..methods import MethodConfig
+
+    return MethodConfig(method="plmr", encoder="plm").resolve_split(n_layers)
 
 
 def split_advice(result: dict) -> list[str]:
@@ -344,13 +350,15 @@ def split_advice(result: dict) -> list[str]:
         if "cosine_rises" not in r:
             continue
         s, e = plmr_split(r["n_layers"])
-        where = ("before" if e < r["halfway_layer"] else "at" if e == r["halfway_layer"] else "after")
+        last = e + 1  # the last selecting layer's output, in this analysis's numbering
+        where = ("before" if last < r["halfway_layer"] else "at" if last == r["halfway_layer"] else "after")
         out.append(
             f"{r['encoder']} ({r['n_layers']} layers): token cosine similarity is lowest at layer "
             f"{r['minimum_layer']}, climbs most steeply into layer {r['steepest_layer']} and has covered half "
             f"of its rise by layer {r['halfway_layer']} ({r['cosine_early']:.2f} in the first third of the "
-            f"layers, {r['cosine_late']:.2f} in the last). PLMR's split scaled to this depth is (s, e) = "
-            f"({s}, {e}): its last selecting layer comes {where} that half-way point.")
+            f"layers, {r['cosine_late']:.2f} in the last). PLMR's split scaled to this depth, as the trainer "
+            f"uses it, is (s, e) = ({s}, {e}) (0-based transformer layers): its last selecting layer's output "
+            f"(layer {last} here) comes {where} that half-way point.")
     return out
 
 
