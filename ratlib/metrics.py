@@ -108,3 +108,15 @@ def summarize(t: Tally) -> dict[str, float]:
 def rationale_metrics(pred, gold, valid, labels=None, predicted_labels=None, annotated=None) -> dict[str, float]:
     """:func:`summarize` of :func:`tally` for one set of texts."""
     return summarize(tally(pred, gold, valid, labels, predicted_labels, annotated))
+
+
+def plmr_code_tally(kept, gold, attention, labels=None, predicted_labels=None, annotated=None) -> Tally:
+    """Word-piece counts as the PLMR authors' evaluation makes them.
+
+    Their code counts every kept position but [CLS] as selected ([SEP] too, when
+    the selector keeps it) and divides by all real positions, specials included,
+    for S; gold pieces are those of gold words. ``kept`` must already be 0 on
+    [CLS] and padding. The numbers differ from ratlib's piece level only through
+    the special tokens.
+    """
+    return tally(kept, gold, attention, labels, predicted_labels, annotated)

@@ -24,7 +24,7 @@ from .data.registry import DataConfig, data_version, load_splits
 from .data.stats import dataset_stats
 from .io import atomic_path
 from .methods import MethodConfig, build_method
-from .metrics import Tally, summarize, tally
+from .metrics import Tally, plmr_code_tally, summarize, tally
 from .paths import cache_dir
 from .progress import progress as progress_bar
 from .results import MissingResult, config_hash, load_result, save_result, stored_only
@@ -170,12 +170,13 @@ def evaluate(prep: Prepared, split: str, sample: bool = False) -> dict:
     """Metrics of one split: word level (``words``) and position level (``pieces``).
 
     For word encoders both are the same. For PLMs the word-level numbers
-    map pieces to words with ``config.piece_rule``; the piece-level ones are
-    what the PLMR code reports.
+    map pieces to words with ``config.piece_rule``; ``pieces`` counts the
+    selectable pieces (no special tokens), and ``pieces_plmr_code`` counts
+    as the PLMR authors' code does (:func:`ratlib.metrics.plmr_code_tally`).
     """
     method, table, examples = prep.method, prep.tables[split], getattr(prep.splits, split)
     loader = make_loader(table, prep.pad_id, prep.config.eval_batch_size, shuffle=False)
-    pieces, words = Tally(), Tally()
+    pieces, words, plmr_code = Tally(), Tally(), Tally()
     for batch in loader:
         dev_batch = _to_device(batch, prep.device)
         out = method.predict(dev_batch, sample=sample)
@@ -184,6 +185,9 @@ def evaluate(prep: Prepared, split: str, sample: bool = False) -> dict:
         pieces += tally(mask, batch["gold"], batch["selectable"], batch["labels"], predicted, batch["annotated"])
         if not prep.is_plm:
             continue
+        kept = (out.kept.float().cpu() if out.kept is not None else mask) * batch["attention_mask"]
+        plmr_code += plmr_code_tally(kept, batch["gold"], batch["attention_mask"], batch["labels"], predicted,
+                                     batch["annotated"])
         for i, row in enumerate(batch["row"].tolist()):
             ex = examples[row]
             n = len(ex.tokens)
@@ -193,6 +197,8 @@ def evaluate(prep: Prepared, split: str, sample: bool = False) -> dict:
                            batch["labels"][i:i + 1], predicted[i:i + 1], batch["annotated"][i:i + 1])
     result = {"pieces": summarize(pieces)}
     result["words"] = summarize(words) if prep.is_plm else result["pieces"]
+    if prep.is_plm:
+        result["pieces_plmr_code"] = summarize(plmr_code)
     return result
 
 
@@ -262,6 +268,7 @@ def _epoch_record(epoch: int, logs: list[dict], prep: Prepared, seconds: float) 
         "dev": {"acc": dev["acc"], "S": dev["S"]},
         "test": test["words"],
         "test_pieces": test["pieces"],
+        **({"test_pieces_plmr_code": test["pieces_plmr_code"]} if "pieces_plmr_code" in test else {}),
         "test_sampled": test_sampled,
         "epoch_time_s": round(seconds, 2),
     }
@@ -322,6 +329,7 @@ def train(config: TrainConfig, *, store: bool = True, resume: bool = True, progr
         "best_epoch": best["epoch"],
         "test": best["test"],
         "test_pieces": best["test_pieces"],
+        **({"test_pieces_plmr_code": best["test_pieces_plmr_code"]} if "test_pieces_plmr_code" in best else {}),
         "test_sampled": best["test_sampled"],
         "history": history,
         "wall_time_s": round(elapsed, 1),

@@ -60,3 +60,15 @@ def test_unannotated_texts_count_for_accuracy_only():
     m = rationale_metrics(pred, gold, [[1, 1], [1, 1]], labels=[1, 0], predicted_labels=[1, 1],
                           annotated=[1, 0])
     assert m["P"] == 50.0 and m["S"] == 100.0 and m["acc"] == 50.0
+
+
+def test_plmr_code_counts_sep_selections_and_specials_in_s():
+    from ratlib.metrics import plmr_code_tally, summarize, tally
+
+    # [CLS] a b [SEP] pad: the selector kept "a" and [SEP]; the gold rationale is "a".
+    kept, gold = [[0, 1, 0, 1, 0]], [[0, 1, 0, 0, 0]]
+    attention, selectable = [[1, 1, 1, 1, 0]], [[0, 1, 1, 0, 0]]
+    theirs = summarize(plmr_code_tally(kept, gold, attention))
+    assert (theirs["S"], theirs["P"], theirs["R"]) == (50.0, 50.0, 100.0)   # 2 of 4 positions; [SEP] is a miss
+    ours = summarize(tally(kept, gold, selectable))
+    assert (ours["S"], ours["P"], ours["R"]) == (50.0, 100.0, 100.0)        # 1 of the 2 word pieces

@@ -117,6 +117,9 @@ def test_plm_run_scores_rationales_at_word_level():
     assert result["encoder"]["sha256"]
     assert result["piece_rule"] == "first"
     assert set(result["test_pieces"]) == set(result["test"])
+    # The PLMR code's counting: [SEP] selections count, S is over every real position.
+    theirs, ours = result["test_pieces_plmr_code"], result["test_pieces"]
+    assert theirs["P"] <= ours["P"] + 1e-9 and theirs["R"] == pytest.approx(ours["R"])
 
 
 def test_result_carries_example_rationales_of_the_best_epoch():

@@ -35,6 +35,9 @@ class Prediction:
 
     mask: torch.Tensor    # (B, T) float 0/1 rationale over positions (0 on non-selectable ones)
     logits: torch.Tensor  # (B, C) class logits of the predictor fed the rationale
+    # Every position the method kept, special tokens included ([CLS] excepted), where that differs
+    # from ``mask`` (PLMR's selector also decides on [SEP]); None: the same as ``mask``.
+    kept: torch.Tensor | None = None
 
 
 class RationaleMethod(nn.Module):

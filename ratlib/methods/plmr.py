@@ -134,7 +134,9 @@ class PLMR(RationaleMethod):
     def predict(self, batch: dict[str, torch.Tensor], sample: bool = False) -> Prediction:
         with self.evaluating(), self._autocast():
             logits, masks, _ = self._forward(batch, sample=sample)
-        return Prediction(mask=masks[-1].float() * batch["selectable"], logits=logits.float())
+        kept = masks[-1].float().clone()
+        kept[:, 0] = 0.0  # [CLS] is always kept, never part of the rationale
+        return Prediction(mask=kept * batch["selectable"], logits=logits.float(), kept=kept)
 
     def encode_rationale(self, batch: dict[str, torch.Tensor], mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Predictor layers on the embedding output times ``mask`` ([CLS] and [SEP] kept)."""
