@@ -250,18 +250,38 @@ def load_checkpoint(path, splits: Splits | None = None) -> Prepared:
     return prep
 
 
-def _epoch_record(epoch: int, logs: list[dict], prep: Prepared, seconds: float) -> dict:
-    train = {k: float(np.mean([l[k] for l in logs if k in l])) for k in sorted({k for l in logs for k in l})}
-    dev = evaluate(prep, "dev")["words"]
-    test = evaluate(prep, "test")
-    if prep.config.trainer_version >= 2:
-        # Evaluation's Gumbel noise comes from its own seeded stream; the training stream
-        # continues as if nothing had been evaluated.
+def _evaluation_stream(prep: Prepared, epoch: int):
+    """Where evaluation's Gumbel noise comes from: its own seeded stream (trainer version 2, so the
+    training stream continues as if nothing had been evaluated) or the training stream (version 1)."""
+    from contextlib import contextmanager, nullcontext
+
+    if prep.config.trainer_version < 2:
+        return nullcontext()
+
+    @contextmanager
+    def own_stream():
         with torch.random.fork_rng(devices=[prep.device] if prep.device.type == "cuda" else []):
             torch.manual_seed(prep.config.seed * 100_003 + epoch)
-            test_sampled = evaluate(prep, "test", sample=True)["words"]
-    else:
-        test_sampled = evaluate(prep, "test", sample=True)["words"]
+            yield
+
+    return own_stream()
+
+
+def _epoch_record(epoch: int, logs: list[dict], prep: Prepared, seconds: float) -> dict:
+    """One epoch's logs and evaluations.
+
+    ``dev`` and ``test`` are evaluated with the selection the method config asks
+    for (``eval_sample``: Gumbel samples, as the FR/N2R code evaluates; else argmax,
+    as PLMR does); the other selection is kept beside them on the test set
+    (``test_sampled`` always, ``test_argmax`` when the reported one is sampled), so
+    a reader can tell "not learned yet" from "learned".
+    """
+    train = {k: float(np.mean([l[k] for l in logs if k in l])) for k in sorted({k for l in logs for k in l})}
+    sampled = prep.config.method.eval_sample
+    with _evaluation_stream(prep, epoch):
+        dev = evaluate(prep, "dev", sample=sampled)["words"]
+        test = evaluate(prep, "test", sample=sampled)
+        other = evaluate(prep, "test", sample=not sampled)["words"]
     return {
         "epoch": epoch,
         "train": train,
@@ -269,7 +289,8 @@ def _epoch_record(epoch: int, logs: list[dict], prep: Prepared, seconds: float) 
         "test": test["words"],
         "test_pieces": test["pieces"],
         **({"test_pieces_plmr_code": test["pieces_plmr_code"]} if "pieces_plmr_code" in test else {}),
-        "test_sampled": test_sampled,
+        "test_sampled": test["words"] if sampled else other,
+        **({"test_argmax": other} if sampled else {}),
         "epoch_time_s": round(seconds, 2),
     }
 
@@ -335,7 +356,8 @@ def train(config: TrainConfig, *, store: bool = True, resume: bool = True, progr
         "wall_time_s": round(elapsed, 1),
         "data": dataset_stats(prep.splits),
         "encoder": prep.encoder_info,
-        "eval_selection": "argmax (test_sampled: Gumbel sampling)",
+        "eval_selection": ("Gumbel sampling (test_argmax: argmax)" if config.method.eval_sample
+                           else "argmax (test_sampled: Gumbel sampling)"),
         "piece_rule": config.piece_rule if prep.is_plm else None,
     }
     if store:

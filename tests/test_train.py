@@ -204,3 +204,15 @@ def test_evaluation_leaves_the_training_stream_alone(monkeypatch):
     # Version 1 (the stored runs) drew evaluation noise from the training stream.
     plain, extra = _train_losses_with_extra_sampled_evaluation(monkeypatch, trainer_version=1)
     assert plain != extra
+
+
+def test_eval_sample_reports_sampled_selection_with_argmax_beside_it():
+    cfg = tiny_config(epochs=1, eval_sample=True)
+    result = train(cfg, store=False, resume=False, progress=False, log_epochs=False)
+    epoch = result["history"][0]
+    assert epoch["test"] == epoch["test_sampled"] and "test_argmax" in epoch
+    assert result["eval_selection"].startswith("Gumbel")
+    argmax = train(tiny_config(epochs=1), store=False, resume=False, progress=False, log_epochs=False)
+    # Same training (evaluation draws from its own stream): the argmax numbers agree exactly.
+    assert argmax["history"][0]["test"] == epoch["test_argmax"]
+    assert argmax["history"][0]["train"] == epoch["train"]
