@@ -213,7 +213,7 @@ def test_plmr_chapter_runs_every_method_with_the_dataset_sparsity():
     config = pb.PLMRBaselinesConfig(seeds=(1, 2))
     runs = config.runs()
     roles = [role for role, _ in runs]
-    assert roles.count("plmr (minilm)") == 2 and roles.count("fr (gru)") == 2 and roles.count("fulltext (minilm)") == 2
+    assert roles.count("plmr (minilm)") == 2 and roles.count("fr (gru)") == 2 and roles.count("fulltext (minilm)") == 1
     for role, cfg in runs:
         assert cfg.data.name == "hatexplain" and cfg.data.balance_dev
         if role.startswith("fulltext"):
