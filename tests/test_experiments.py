@@ -222,3 +222,32 @@ def test_plmr_chapter_runs_every_method_with_the_dataset_sparsity():
         assert cfg.epochs == (pb.HATEXPLAIN.gru_epochs if cfg.method.encoder == "gru" else pb.HATEXPLAIN.plm_epochs)
     partial = pb.PLMRBaselinesConfig(seeds=(1, 2), method_seeds={"plmr/minilm": (1,)})
     assert len(partial.runs()) == len(runs) - 1 and len(partial.full_design().runs()) == len(runs)
+
+
+# ---------------------------------------------------------------- scorecard
+
+from ratlib.experiments import scorecard as sc  # noqa: E402
+
+
+def test_verdict_label_reads_the_bold_opening_of_a_chapter_verdict():
+    assert sc.verdict_label("**Partly reproduced at this scale**: the PLM ...") == "partly reproduced"
+    assert sc.verdict_label("**Not tested at this scale**: ...") == "not tested"
+    assert sc.verdict_label("**Reproduced on fewer than 3 seeds (preliminary)** on x") == \
+        "reproduced (on fewer than 3 seeds (preliminary))"
+    assert sc.verdict_label("**Not reproduced at this scale** on hatexplain") == "not reproduced"
+
+
+def test_scorecard_without_stored_results_is_all_pending(tmp_path, monkeypatch):
+    monkeypatch.setenv("RATLIB_RESULTS", str(tmp_path / "none"))
+    monkeypatch.setenv("RATLIB_CACHE", str(tmp_path / "cache"))
+    card = sc.scorecard("smoke")
+    assert len(card) == len(sc.CLAIMS) and set(card.verdict) == {"pending"}
+    table = sc.to_markdown(card)
+    assert "[PLMR beats GRU-based rationalizers by up to 9 F1](ch03_plmr.html)" in table
+
+
+def test_scorecard_reads_the_stored_cpu_results():
+    card = sc.scorecard("cpu").set_index("chapter")
+    homogeneity = card.loc["ch01_token_homogeneity"]
+    assert homogeneity.verdict in sc.VERDICT_LABELS and "minilm" in homogeneity.measured
+    assert card.loc["ch02_degeneration"].verdict == "not tested"   # the stored chapter 2 verdict

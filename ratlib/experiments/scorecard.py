@@ -1,0 +1,177 @@
+"""The scorecard: every headline claim of both papers, with what we measured and the verdict.
+
+Each :class:`Claim` names its paper, its chapter and a function that reads the
+chapter's stored results under a profile and returns a :class:`Score`, or
+None while the chapter is not written or its results are not stored (the
+claim then shows as *pending*). Nothing here computes or trains: the chapters'
+verdict functions are reused on their stored results, so the page cannot
+drift from the chapters.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+VERDICT_LABELS = ("reproduced", "partly reproduced", "not reproduced", "not tested", "pending")
+
+
+@dataclass(frozen=True)
+class Score:
+    measured: str   # the number(s) we measured, briefly
+    scale: str      # data, model, budget and seeds
+    verdict: str    # one of VERDICT_LABELS (plus a qualifier, e.g. "reproduced (1 seed)")
+
+
+@dataclass(frozen=True)
+class Claim:
+    paper: str
+    claim: str
+    chapter: str | None                 # notebook name (without .ipynb), None: no chapter yet
+    score: Callable[[str], Score | None] | None = None
+
+
+def verdict_label(text: str) -> str:
+    """The verdict a chapter's verdict paragraph opens with (``**Partly reproduced ...**`` -> partly reproduced)."""
+    match = re.match(r"\s*\*\*([^*]+)\*\*", text)
+    head = (match.group(1) if match else text).strip().lower()
+    for label in ("partly reproduced", "not reproduced", "not tested", "reproduced", "pending"):
+        if head.startswith(label):
+            rest = head[len(label):].strip(" :.")
+            return label + (f" ({rest})" if rest and rest != "at this scale" and rest != "at this budget" else "")
+    return head
+
+
+def _stored(configs) -> list[dict] | None:
+    """The stored results of ``configs``, or None when any is missing."""
+    from ..results import load_result
+    from ..train import RESULT_KIND
+
+    out = []
+    for cfg in configs:
+        result = load_result(RESULT_KIND, cfg.identity())
+        if result is None:
+            return None
+        out.append(result)
+    return out
+
+
+def _homogeneity(profile: str) -> Score | None:
+    from ..analysis import homogeneity_experiment as hx
+    from ..book.profiles import chapter_config
+
+    need = hx.need(chapter_config("homogeneity", profile))
+    if not need.stored():
+        return None
+    result = need.get()
+    v = hx.verdict(result)
+    rows = hx.findings(result)
+    measured = "; ".join(f"{r['encoder']}: mean token cosine {r['cosine_early']:.2f} → {r['cosine_late']:.2f} "
+                         "(first → last third of the layers)" for r in rows if "cosine_early" in r)
+    cfg = result["config"]
+    return Score(measured, f"{cfg['n_sentences']} reviews x {len(cfg['seeds'])} seeds, "
+                           f"{', '.join(cfg['encoders'])}", v["label"])
+
+
+def _degeneration(profile: str) -> Score | None:
+    from ..book.profiles import chapter_config
+    from . import degeneration as dg
+
+    config = chapter_config("degeneration", profile)
+    results = _stored(config.train_configs())
+    if results is None:
+        return None
+    frame = config.frame(results)
+    rationalizers = frame[frame.method != "fulltext"]
+    gru = rationalizers[rationalizers.run == "gru"]
+    plm = rationalizers[~rationalizers.run.isin(["gru", dg.GRU_AT_PLM_BUDGET])]
+    measured = (f"mean F1 {gru.F1.mean():.1f} (GRU) vs {plm.F1.mean():.1f} (MiniLM); MiniLM mean dev accuracy "
+                f"{plm.dev_acc.mean():.1f}%")
+    scale = (f"generated reviews; MiniLM {config.plm_max_train} reviews x {config.plm_epochs} epochs, GRU "
+             f"{config.gru_epochs} epochs; seeds {', '.join(map(str, config.seeds))}")
+    return Score(measured, scale, verdict_label(dg.verdict(frame)))
+
+
+def _plmr_main(profile: str, against: str) -> Score | None:
+    from ..book.profiles import chapter_config
+    from . import plmr_baselines as pb
+
+    config = chapter_config("plmr", profile)
+    results = _stored(config.train_configs())
+    baselines = {}
+    for ds in config.datasets:
+        need = config.baseline_need(ds)
+        if not need.stored():
+            return None
+        baselines[ds.label] = need.get()
+    if not results:
+        return None
+    frame = config.frame(results)
+    measured, verdicts = [], []
+    for ds in config.datasets:
+        rows = frame[frame.dataset_label == ds.label]
+        plmr = rows[rows.method == "plmr"]
+        others = rows[(rows.method != "plmr") & (rows.method != "fulltext")
+                      & ((rows.encoder == "gru") == (against == "gru"))]
+        if plmr.empty or others.empty:
+            return None
+        best = others.groupby("run").F1.mean()
+        c = pb.compare(plmr, others[others.run == best.idxmax()])
+        measured.append(f"{ds.label}: PLMR F1 {plmr.F1.mean():.1f} vs {best.idxmax()} {best.max():.1f} "
+                        f"({c['diff']:+.1f}; {c['call']})")
+        budget = pb.budget_check(frame, baselines[ds.label], ds.label)
+        if not budget["valid"]:
+            verdicts.append("not tested")
+        elif c["call"] == "higher":
+            verdicts.append("reproduced")
+        elif c["call"].startswith("one seed"):
+            verdicts.append("pending (1 seed)" if c["diff"] > 0 else "not reproduced (1 seed)")
+        else:
+            verdicts.append("not reproduced")
+    seeds = frame[frame.method == "plmr"].seed.nunique()
+    scale = "; ".join(f"{ds.label}, {config.encoder} {ds.plm_epochs} epochs, GRU {ds.gru_epochs} epochs"
+                      for ds in config.datasets) + f"; {seeds} PLMR seed(s)"
+    verdict = verdicts[0] if len(set(verdicts)) == 1 else "partly reproduced"
+    return Score("; ".join(measured), scale, verdict)
+
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim("PLMR", "Token representations grow homogeneous in the upper layers of a pre-trained transformer",
+          "ch01_token_homogeneity", _homogeneity),
+    Claim("PLMR", "MMI rationalizers (RNP, FR) degenerate or fail with a pre-trained encoder, not with a GRU",
+          "ch02_degeneration", _degeneration),
+    Claim("PLMR", "PLMR beats PLM-based rationalizers by up to 17 F1", "ch03_plmr",
+          lambda profile: _plmr_main(profile, against="plm")),
+    Claim("PLMR", "PLMR beats GRU-based rationalizers by up to 9 F1", "ch03_plmr",
+          lambda profile: _plmr_main(profile, against="gru")),
+    Claim("PLMR", "The split (s, e) trades off generator and predictor depth (Sec. 6.3)", None),
+    Claim("N2R", "MMI has diminishing returns: accuracy and cross-entropy saturate while the norm keeps rising",
+          None),
+    Claim("N2R", "N2R improves F1 over MMI by 5.1 to 13.5 points", None),
+    Claim("N2R", "N2R converges faster than MMI", None),
+    Claim("N2R", "MMI+N2R is at least as good as N2R alone", None),
+)
+
+
+def scorecard(profile: str, claims=CLAIMS):
+    """One row per claim: paper, claim, measured, scale, verdict and chapter (pending where not stored)."""
+    import pandas as pd
+
+    rows = []
+    for claim in claims:
+        score = claim.score(profile) if claim.score is not None else None
+        rows.append({"paper": claim.paper, "claim": claim.claim,
+                     "measured": score.measured if score else "",
+                     "scale": score.scale if score else "",
+                     "verdict": score.verdict if score else "pending",
+                     "chapter": claim.chapter or "not written yet"})
+    return pd.DataFrame(rows)
+
+
+def to_markdown(frame) -> str:
+    """The scorecard as a Markdown table linking each claim to its chapter's page (a sibling page)."""
+    lines = ["| paper | claim | measured | scale | verdict |", "|---|---|---|---|---|"]
+    for r in frame.itertuples():
+        claim = r.claim if r.chapter == "not written yet" else f"[{r.claim}]({r.chapter}.html)"
+        lines.append(f"| {r.paper} | {claim} | {r.measured or '—'} | {r.scale or '—'} | **{r.verdict}** |")
+    return "\n".join(lines)
