@@ -251,3 +251,52 @@ def test_scorecard_reads_the_stored_cpu_results():
     homogeneity = card.loc["ch01_token_homogeneity"]
     assert homogeneity.verdict in sc.VERDICT_LABELS and "minilm" in homogeneity.measured
     assert card.loc["ch02_degeneration"].verdict == "not tested"   # the stored chapter 2 verdict
+
+
+# ---------------------------------------------------------------- chapter 4: MMI's diminishing returns
+
+import numpy as np  # noqa: E402
+
+from ratlib.experiments import diminishing as dm  # noqa: E402
+
+
+def test_candidates_hold_the_asked_share_of_the_gold_rationale():
+    gold = np.array([[1, 1, 1, 1, 0, 0, 0, 0, 0, 0], [0, 1, 1, 0, 0, 0, 0, 0, 0, 0]], dtype=np.float32)
+    selectable = np.ones_like(gold)
+    selectable[1, 8:] = 0  # padding
+    rng = np.random.default_rng(0)
+    masked = dm.candidate_masks(gold, selectable, 0.5, "masked", rng)
+    assert masked.sum(axis=1).tolist() == [2, 1] and (masked <= gold).all()
+    filled = dm.candidate_masks(gold, selectable, 0.5, "filled", rng)
+    assert filled.sum(axis=1).tolist() == [4, 2]                       # the gold rationale's size
+    assert (filled * gold).sum(axis=1).tolist() == [2, 1] and (filled * (1 - selectable)).sum() == 0
+    assert dm.candidate_masks(gold, selectable, 0.0, "filled", rng).sum(axis=1).tolist() == [4, 2]
+    with pytest.raises(ValueError, match="form"):
+        dm.candidate_masks(gold, selectable, 0.5, "shuffled", rng)
+
+
+def test_saturation_and_late_rise_on_hand_made_curves():
+    p = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+    acc = np.array([50.0, 80.0, 89.0, 90.0, 90.0])
+    assert dm.saturation(p, acc) == 0.5          # 39 of its 40 points by p = 0.5
+    norm = np.array([1.0, 2.0, 3.0, 4.0, 5.0])  # linear: half its rise after p = 0.5
+    assert dm.late_rise(p, norm, 0.5) == pytest.approx(0.5)
+    assert dm.saturation(p, np.array([5.0, 4.0, 3.0, 2.0, 1.0])) is None
+
+
+def _result(norms):
+    rows = []
+    for seed in (1, 2):
+        # accuracy and cross-entropy saturate by p = 0.3
+        accs = [60.0, 75.0, 84.0, 85.0] + [85.0] * 7
+        ces = [0.7, 0.5, 0.42, 0.4] + [0.4] * 7
+        for p, acc, ce, norm in zip(dm.FRACTIONS, accs, ces, norms):
+            rows.append({"dataset": "hatexplain", "encoder": "gru", "form": "masked", "p": p, "seed": seed,
+                         "draw": 0, "acc": acc, "ce": ce, "norm": norm})
+    return {"rows": rows}
+
+
+def test_diminishing_verdict():
+    assert dm.verdict(_result(np.linspace(1, 11, 11))).startswith("**Reproduced")        # norm rises to the end
+    flat_late = np.array([1.0, 6.0, 10.0] + [10.0] * 8)
+    assert dm.verdict(_result(flat_late)).startswith("**Not reproduced")                # norm saturates with accuracy

@@ -115,3 +115,28 @@ def metric_bars(frame, metrics=("F1", "failure_rate", "S", "acc"), by: str = "en
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def diminishing_figure(result: dict):
+    """Accuracy, cross-entropy and ||Enc(Z)||_2 against the share p of the gold rationale in the candidate.
+
+    One panel per measure, one line per (encoder, candidate form), band: ± sd over the predictors' seeds.
+    """
+    import seaborn as sns
+
+    from ..experiments.diminishing import curves
+
+    table = curves(result)
+    table = table.assign(predictor=table["encoder"] + ", " + table["form"])
+    panels = (("acc", "accuracy (%)"), ("ce", "cross-entropy"), ("norm", "‖Enc(Z)‖₂ (pooled representation)"))
+    sns.set_theme(style="whitegrid", context="notebook")
+    fig, axes = panel_grid(len(panels))
+    for ax, (column, title) in zip(axes, panels):
+        sns.lineplot(data=table, x="p", y=column, hue="predictor", marker="o", errorbar="sd", ax=ax,
+                     legend=ax is axes[0])
+        ax.set_title(title)
+        ax.set_xlabel("share p of the gold rationale in the candidate")
+        ax.set_ylabel("")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -17,6 +17,7 @@ from dataclasses import fields, replace
 from ..analysis.homogeneity_experiment import HomogeneityConfig
 from ..experiments.datacard import DatacardConfig
 from ..experiments.degeneration import DegenerationConfig
+from ..experiments.diminishing import DiminishingConfig
 from ..experiments.plmr_baselines import HATEXPLAIN, Dataset, PLMRBaselinesConfig
 
 # A tiny benchmark for smoke builds: every code path, seconds of work.
@@ -79,6 +80,13 @@ CHAPTERS: dict[str, dict[str, object]] = {
             datasets=(Dataset(label="beer appearance", data={"name": "beer", "aspect": 0, "balance_dev": True},
                               sparsity=0.2, plm_epochs=20, gru_epochs=300),),
             encoder="bert-base-uncased", seeds=(1, 2, 3, 4, 5), gru_lr=None),
+    },
+    # Chapter 4, MMI's diminishing returns (N2R Fig. 3): probes chapter 3's trained RNP predictors.
+    "diminishing": {
+        "smoke": DiminishingConfig(source_profile="smoke", seeds=(1,), fractions=(0.0, 0.5, 1.0), draws=2),
+        "cpu": DiminishingConfig(source_profile="cpu", encoders=("gru",), seeds=(1, 2, 3)),
+        "paper": DiminishingConfig(source_profile="paper", encoders=("gru", "bert-base-uncased"),
+                                   seeds=(1, 2, 3, 4, 5)),
     },
 }
 

@@ -135,6 +135,24 @@ def _plmr_main(profile: str, against: str) -> Score | None:
     return Score("; ".join(measured), scale, verdict)
 
 
+def _diminishing(profile: str) -> Score | None:
+    from ..book.profiles import chapter_config
+    from . import diminishing as dm
+
+    config = chapter_config("diminishing", profile)
+    need = config.needs()[-1]
+    if not need.stored():
+        return None
+    result = need.get()
+    rows = dm.findings(result)
+    measured = "; ".join(
+        f"{r['encoder']} {r['form']}: accuracy saturates by p = {r['acc_saturates_at']}, "
+        f"{100 * (r['norm_rise_after'] or 0):.0f}% of the norm's rise after" for r in rows)
+    scale = (f"RNP predictors of chapter 3 ({', '.join(sorted({r['dataset'] for r in rows}))}), "
+             f"{len(result['runs'])} run(s), {config.draws} draws")
+    return Score(measured, scale, verdict_label(dm.verdict(result)))
+
+
 CLAIMS: tuple[Claim, ...] = (
     Claim("PLMR", "Token representations grow homogeneous in the upper layers of a pre-trained transformer",
           "ch01_token_homogeneity", _homogeneity),
@@ -146,7 +164,7 @@ CLAIMS: tuple[Claim, ...] = (
           lambda profile: _plmr_main(profile, against="gru")),
     Claim("PLMR", "The split (s, e) trades off generator and predictor depth (Sec. 6.3)", None),
     Claim("N2R", "MMI has diminishing returns: accuracy and cross-entropy saturate while the norm keeps rising",
-          None),
+          "ch04_diminishing_returns", _diminishing),
     Claim("N2R", "N2R improves F1 over MMI by 5.1 to 13.5 points", None),
     Claim("N2R", "N2R converges faster than MMI", None),
     Claim("N2R", "MMI+N2R is at least as good as N2R alone", None),

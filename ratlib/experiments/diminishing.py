@@ -1,0 +1,227 @@
+"""Chapter 4: MMI's diminishing returns (N2R, Fig. 3).
+
+Take trained RNP predictors. On the annotated test texts, feed each predictor
+rationale candidates that hold a share p of the text's gold rationale tokens
+(drawn at random, several draws), in two forms:
+
+* ``masked``: the candidate is those gold tokens alone, everything else masked
+  (the form ``methods.md`` describes for the paper's figure);
+* ``filled``: a candidate of fixed size, the gold rationale's length, whose
+  remaining places are filled with random non-rationale tokens of the text,
+  so only the candidate's *content* changes with p, not its size.
+
+For every p we record the predictor's accuracy, its cross-entropy and the
+norm ``||Enc(Z)||_2`` of its pooled representation. N2R's argument: accuracy
+and cross-entropy (what MMI optimises) saturate once part of the rationale is
+found, while the norm keeps growing with every further rationale token.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..results import cached
+from .needs import Need
+
+RESULT_KIND = "diminishing"
+ANALYSIS_VERSION = 1
+FORMS = ("masked", "filled")
+FRACTIONS = tuple(round(0.1 * i, 1) for i in range(11))
+
+# Saturation: the share p by which accuracy has covered this much of its rise from p = 0 to p = 1.
+SATURATION_SHARE = 0.9
+# The norm "keeps rising" when at least this share of its own rise comes after accuracy saturated.
+LATE_RISE_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class DiminishingConfig:
+    """Which trained predictors to probe (chapter 3's RNP runs) and how."""
+
+    source_profile: str = "cpu"           # the profile of chapter 3 whose RNP runs are probed
+    encoders: tuple[str, ...] = ("gru",)
+    seeds: tuple[int, ...] = (1, 2, 3)
+    fractions: tuple[float, ...] = FRACTIONS
+    draws: int = 5
+    forms: tuple[str, ...] = FORMS
+    batch_size: int = 128
+    # The chapter's smoke profile probes its own tiny runs.
+    source_overrides: dict = field(default_factory=dict, hash=False)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    def train_configs(self):
+        """The RNP runs probed: chapter 3's, for the chosen encoders and seeds."""
+        from dataclasses import replace
+
+        from ..book.profiles import chapter_config
+
+        source = replace(chapter_config("plmr", self.source_profile).full_design(), **self.source_overrides)
+        return [cfg for _, cfg in source.runs()
+                if cfg.method.method == "rnp" and cfg.method.encoder in self.encoders and cfg.seed in self.seeds]
+
+    def key(self) -> dict:
+        return {"analysis": RESULT_KIND, "version": ANALYSIS_VERSION,
+                "runs": [cfg.key() for cfg in self.train_configs()],
+                "fractions": list(self.fractions), "draws": self.draws, "forms": list(self.forms)}
+
+    def needs(self) -> list[Need]:
+        from .needs import run_need
+
+        runs = [run_need(cfg) for cfg in self.train_configs()]
+        probe = Need(RESULT_KIND, self.key(), "diminishing-returns probe of the RNP predictors",
+                     lambda: cached(RESULT_KIND, self.key(), lambda: compute(self)))
+        return [*runs, probe]
+
+
+def candidate_masks(gold: np.ndarray, selectable: np.ndarray, p: float, form: str,
+                    rng: np.random.Generator) -> np.ndarray:
+    """(B, T) 0/1 candidates holding round(p * |gold|) random gold tokens of each text.
+
+    ``filled`` tops each candidate up to the gold rationale's size with random
+    non-gold selectable tokens (as many as the text has).
+    """
+    if form not in FORMS:
+        raise ValueError(f"form must be one of {FORMS}, got {form!r}")
+    out = np.zeros_like(gold, dtype=np.float32)
+    for i in range(gold.shape[0]):
+        inside = np.flatnonzero((gold[i] > 0) & (selectable[i] > 0))
+        outside = np.flatnonzero((gold[i] == 0) & (selectable[i] > 0))
+        k = int(round(p * len(inside)))
+        out[i, rng.choice(inside, size=k, replace=False)] = 1.0
+        if form == "filled":
+            fill = min(len(inside) - k, len(outside))
+            out[i, rng.choice(outside, size=fill, replace=False)] = 1.0
+    return out
+
+
+def _trained(cfg):
+    """The method of a run at its best epoch (retrained into the cache when the checkpoint is missing)."""
+    from ..train import checkpoint_path, load_checkpoint, train
+
+    path = checkpoint_path(cfg)
+    if not path.is_file():
+        train(cfg, store=False, progress=False, log_epochs=False)
+    return load_checkpoint(path)
+
+
+@torch.no_grad()
+def probe_run(prep, fractions, draws: int, forms, batch_size: int, seed: int) -> list[dict]:
+    """Accuracy, cross-entropy and representation norm per (form, p, draw) on the annotated test texts."""
+    from ..data.batching import Collator
+
+    table = prep.tables["test"]
+    rows_idx = [i for i in range(len(table)) if table[i]["annotated"]]
+    collate = Collator(prep.pad_id)
+    batches = [collate([table[i] for i in rows_idx[s:s + batch_size]]) for s in range(0, len(rows_idx), batch_size)]
+    method = prep.method
+    out = []
+    with method.evaluating():
+        for form in forms:
+            for p in fractions:
+                for draw in range(draws):
+                    rng = np.random.default_rng([seed, draw, int(round(100 * p)), FORMS.index(form)])
+                    correct = loss = norm = 0.0
+                    n = 0
+                    for batch in batches:
+                        mask = candidate_masks(batch["gold"].numpy(), batch["selectable"].numpy(), p, form, rng)
+                        device_batch = {k: v.to(prep.device) for k, v in batch.items()}
+                        pooled, logits = method.encode_rationale(device_batch, torch.from_numpy(mask).to(prep.device))
+                        labels = device_batch["labels"]
+                        correct += float((logits.argmax(-1) == labels).sum())
+                        loss += float(F.cross_entropy(logits, labels, reduction="sum"))
+                        norm += float(pooled.norm(dim=-1).sum())
+                        n += len(labels)
+                    out.append({"form": form, "p": p, "draw": draw, "texts": n, "acc": 100.0 * correct / n,
+                                "ce": loss / n, "norm": norm / n})
+    return out
+
+
+def compute(config: DiminishingConfig) -> dict:
+    from tqdm.auto import tqdm
+
+    rows, runs = [], []
+    for cfg in tqdm(config.train_configs(), desc="probing predictors"):
+        prep = _trained(cfg)
+        for row in probe_run(prep, config.fractions, config.draws, config.forms, config.batch_size, cfg.seed):
+            rows.append({"encoder": cfg.method.encoder, "seed": cfg.seed, "dataset": cfg.data.name, **row})
+        runs.append({"key": cfg.key(), "encoder": cfg.method.encoder, "seed": cfg.seed, "dataset": cfg.data.name})
+    return {"runs": runs, "rows": rows}
+
+
+def run(config: DiminishingConfig) -> dict:
+    return config.needs()[-1].get()
+
+
+def curves(result: dict):
+    """Mean over draws and seeds, with the sd over seeds, per (dataset, encoder, form, p)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(result["rows"])
+    per_seed = frame.groupby(["dataset", "encoder", "form", "p", "seed"], as_index=False)[["acc", "ce", "norm"]].mean()
+    return per_seed
+
+
+def saturation(p: np.ndarray, values: np.ndarray, share: float = SATURATION_SHARE) -> float | None:
+    """The first p at which ``values`` (increasing in p on the whole) has covered ``share`` of its rise."""
+    rise = values[-1] - values[0]
+    if rise <= 0:
+        return None
+    reached = np.flatnonzero(values - values[0] >= share * rise)
+    return float(p[reached[0]])
+
+
+def late_rise(p: np.ndarray, values: np.ndarray, after: float) -> float:
+    """The share of ``values``' rise from p = 0 to p = 1 that comes after p = ``after``."""
+    rise = values[-1] - values[0]
+    if rise == 0:
+        return 0.0
+    at = values[np.flatnonzero(p >= after)[0]]
+    return float((values[-1] - at) / rise)
+
+
+def findings(result: dict) -> list[dict]:
+    """Per (dataset, encoder, form): where accuracy and CE saturate, and how much of the norm's rise comes later."""
+    table = curves(result)
+    out = []
+    for (dataset, encoder, form), group in table.groupby(["dataset", "encoder", "form"], sort=False):
+        mean = group.groupby("p")[["acc", "ce", "norm"]].mean()
+        p = mean.index.to_numpy(dtype=float)
+        acc, ce, norm = (mean[c].to_numpy() for c in ("acc", "ce", "norm"))
+        p_acc = saturation(p, acc)
+        p_ce = saturation(p, -ce)   # cross-entropy falls
+        after = max(v for v in (p_acc, p_ce) if v is not None) if (p_acc is not None or p_ce is not None) else None
+        out.append({"dataset": dataset, "encoder": encoder, "form": form, "seeds": group.seed.nunique(),
+                    "acc_p0": acc[0], "acc_p1": acc[-1], "ce_p0": ce[0], "ce_p1": ce[-1],
+                    "norm_p0": norm[0], "norm_p1": norm[-1], "acc_saturates_at": p_acc, "ce_saturates_at": p_ce,
+                    "norm_rise_after": None if after is None else late_rise(p, norm, after)})
+    return out
+
+
+def verdict(result: dict) -> str:
+    """Does the norm keep rising after accuracy and cross-entropy saturate? One paragraph from the numbers."""
+    parts, calls = [], []
+    for f in findings(result):
+        where = f"{f['dataset']}, {f['encoder']}, {f['form']} candidates ({f['seeds']} seed(s))"
+        if f["acc_saturates_at"] is None or f["norm_p1"] <= f["norm_p0"]:
+            calls.append("no")
+            parts.append(f"{where}: accuracy {f['acc_p0']:.1f} → {f['acc_p1']:.1f}%, norm {f['norm_p0']:.2f} → "
+                         f"{f['norm_p1']:.2f}: no rise to compare")
+            continue
+        late = f["norm_rise_after"]
+        calls.append("yes" if late >= LATE_RISE_SHARE else "no")
+        parts.append(f"{where}: accuracy reaches {100 * SATURATION_SHARE:.0f}% of its rise by p = "
+                     f"{f['acc_saturates_at']:.1f} ({f['acc_p0']:.1f} → {f['acc_p1']:.1f}%), cross-entropy by p = "
+                     f"{f['ce_saturates_at'] if f['ce_saturates_at'] is not None else float('nan'):.1f}; "
+                     f"{100 * late:.0f}% of the norm's rise ({f['norm_p0']:.2f} → {f['norm_p1']:.2f}) comes after "
+                     "both")
+    if not calls:
+        return "**Pending**: no probe is stored."
+    label = ("**Reproduced at this scale**" if all(c == "yes" for c in calls) else
+             "**Partly reproduced at this scale**" if "yes" in calls else "**Not reproduced at this scale**")
+    return (f"{label} (the norm counts as still rising when at least {100 * LATE_RISE_SHARE:.0f}% of its rise "
+            "comes after accuracy and cross-entropy have covered 90% of theirs): " + "; ".join(parts) + ".")
