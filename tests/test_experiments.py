@@ -300,3 +300,12 @@ def test_diminishing_verdict():
     assert dm.verdict(_result(np.linspace(1, 11, 11))).startswith("**Reproduced")        # norm rises to the end
     flat_late = np.array([1.0, 6.0, 10.0] + [10.0] * 8)
     assert dm.verdict(_result(flat_late)).startswith("**Not reproduced")                # norm saturates with accuracy
+
+
+def test_budget_check_finds_the_first_epoch_at_target():
+    frame = plmr_frame((60.0,) * 3, full_text_dev_acc=71.0)
+    frame["key"] = [f"k{i}" for i in range(len(frame))]
+    history = [{"epoch": 0, "dev": {"acc": 66.0}}, {"epoch": 1, "dev": {"acc": 70.5}}, {"epoch": 2, "dev": {"acc": 71.0}}]
+    results = [{"key": frame.key.iloc[-1], "history": history, "data": {"train": {"n": 4438}}}]
+    check = pb.budget_check(frame, BASELINE, "hatexplain", results)
+    assert check["valid"] and check["first_epoch_at_target"] == 2 and check["texts_seen_at_target"] == 8876

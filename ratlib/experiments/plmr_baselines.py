@@ -128,6 +128,7 @@ class PLMRBaselinesConfig:
         frame.insert(0, "dataset_label", [labels.get(r["config"]["data"]["name"], r["config"]["data"]["name"])
                                           for r in results])
         frame.insert(2, "run", [f"{m} ({e})" for m, e in zip(frame.method, frame.encoder)])
+        frame["key"] = [r["key"] for r in results]
         return frame
 
 
@@ -136,15 +137,28 @@ def budget_target(bag_of_ngrams_dev_acc: float) -> float:
     return min(TARGET_ACC, bag_of_ngrams_dev_acc - TARGET_MARGIN)
 
 
-def budget_check(frame, baseline: dict, label: str) -> dict:
-    """Did the full-text transformer reach :func:`budget_target` on ``label``? Numbers and the answer."""
+def budget_check(frame, baseline: dict, label: str, results: list[dict] | None = None) -> dict:
+    """Did the full-text transformer reach :func:`budget_target` on ``label``? Numbers and the answer.
+
+    With ``results`` (the runs of ``frame``), also the smallest budget that reached it: the first
+    epoch of the full-text run whose dev accuracy meets the target, in epochs and training texts seen.
+    """
     bon = baseline["datasets"][label]["dev_acc"]
     target = budget_target(bon)
     full = frame[(frame.dataset_label == label) & (frame.method == "fulltext")]
     # dev_acc is the accuracy at the chosen epoch, i.e. the best over the run's epochs.
     reached = float(full.dev_acc.mean()) if len(full) else None
-    return {"dataset": label, "bag_of_ngrams_dev_acc": bon, "target": target, "full_text_dev_acc": reached,
-            "valid": reached is not None and reached >= target}
+    out = {"dataset": label, "bag_of_ngrams_dev_acc": bon, "target": target, "full_text_dev_acc": reached,
+           "valid": reached is not None and reached >= target}
+    if results is not None:
+        keys = set(full.key) if "key" in full else set()
+        for r in results:
+            if r["key"] not in keys:
+                continue
+            first = next((h["epoch"] + 1 for h in r["history"] if h["dev"]["acc"] >= target), None)
+            out["first_epoch_at_target"] = first
+            out["texts_seen_at_target"] = None if first is None else first * r["data"]["train"]["n"]
+    return out
 
 
 def _mean_std(rows, metric: str) -> tuple[float, float]:
