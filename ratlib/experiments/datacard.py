@@ -11,9 +11,8 @@ from ..baselines import lexical_rationale
 from ..data.registry import DataConfig, load_splits
 from ..methods import MethodConfig
 from ..metrics import summarize, tally
-from ..results import cached
 from ..train import TRAINER_VERSION, TrainConfig
-from .needs import Need, run_need
+from .needs import Need, run_need, stored_need
 from .runs import not_learned
 
 
@@ -53,11 +52,6 @@ class DatacardConfig:
         """Every stored result the data card page reads."""
         return [statistics_need(self), lexical_baseline_need(self), full_text_baseline_need(self),
                 *map(run_need, self.train_configs())]
-
-
-def stored_need(kind: str, key: dict, label: str, compute) -> Need:
-    """A :class:`Need` for a result computed by ``compute`` and stored under ``kind``/``key``."""
-    return Need(kind, key, label, lambda: cached(kind, key, compute))
 
 
 def statistics_need(config: DatacardConfig) -> Need:

@@ -23,7 +23,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..results import cached
 from .needs import Need
 
 RESULT_KIND = "diminishing"
@@ -70,11 +69,11 @@ class DiminishingConfig:
                 "fractions": list(self.fractions), "draws": self.draws, "forms": list(self.forms)}
 
     def needs(self) -> list[Need]:
-        from .needs import run_need
+        from .needs import run_need, stored_need
 
         runs = [run_need(cfg) for cfg in self.train_configs()]
-        probe = Need(RESULT_KIND, self.key(), "diminishing-returns probe of the RNP predictors",
-                     lambda: cached(RESULT_KIND, self.key(), lambda: compute(self)))
+        probe = stored_need(RESULT_KIND, self.key(), "diminishing-returns probe of the RNP predictors",
+                            lambda: compute(self))
         return [*runs, probe]
 
 

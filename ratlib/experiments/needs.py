@@ -47,6 +47,13 @@ def run_need(config) -> Need:
     return Need(RESULT_KIND, config.identity(), label, lambda: train(config), train=config)
 
 
+def stored_need(kind: str, key: dict, label: str, compute: Callable[[], dict]) -> Need:
+    """The :class:`Need` of a result that ``compute`` makes and :func:`ratlib.results.cached` stores."""
+    from ..results import cached
+
+    return Need(kind, key, label, lambda: cached(kind, key, compute))
+
+
 def unique(needs: Iterable[Need]) -> list[Need]:
     """``needs`` in order, each stored result once (chapters share runs)."""
     seen, out = set(), []

@@ -20,7 +20,7 @@ from ..data.registry import DataConfig
 from ..methods import MethodConfig
 from ..train import TRAINER_VERSION, TrainConfig
 from .degeneration import transformer_examples as rationale_examples  # noqa: F401 (the chapter's examples)
-from .needs import Need, missing, run_need
+from .needs import Need, missing, run_need, stored_need
 from .runs import METRICS, not_learned, runs_frame
 
 # PLMR's headline claims (abstract): up to +17 F1 over PLM-based and up to +9 over GRU-based rationalizers.
@@ -111,7 +111,6 @@ class PLMRBaselinesConfig:
 
     def baseline_need(self, ds: Dataset) -> Need:
         from ..fulltext_baseline import full_text_accuracy
-        from .datacard import stored_need
 
         data = ds.data_config(plm=False)
         key = {"baseline": "full_text_bag_of_ngrams", "data": [data.to_json()], "seed": self.baseline_seed}
