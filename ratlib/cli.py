@@ -131,6 +131,10 @@ def cmd_sweep(args) -> int:
     needs = sweep_needs(args.chapters, args.profile)
     runs = [need.train for need in needs if need.train is not None]
     others = [need for need in needs if need.train is None]
+    if args.launcher != "ray" and (args.address or args.num_cpus is not None):
+        raise ValueError("--address and --num-cpus are for --launcher ray")
+    if args.launcher == "ray" and args.shard:
+        raise ValueError("--shard splits a local sweep by hand; --launcher ray schedules every run itself")
     if args.shard:
         runs = runs[shard_slice(args.shard, len(runs))]
         others = others if args.shard.split("/")[0] == "1" else []
@@ -141,11 +145,26 @@ def cmd_sweep(args) -> int:
         if not need.stored():
             print(f"computing {need.label} ...", flush=True)
         need.get()
+    if args.launcher == "ray":
+        return _sweep_on_ray(runs, others, args, start)
     results = run_all(runs, progress=not args.quiet)
     print(f"{len(others)} analyses and {len(results)} runs of {' + '.join(args.chapters)} ({args.profile}"
           f"{', shard ' + args.shard if args.shard else ''}) stored in results/ "
           f"({time.perf_counter() - start:.0f} s)")
     return 0
+
+
+def _sweep_on_ray(runs, others, args, start: float) -> int:
+    """The training runs as Ray tasks (ratlib/experiments/launcher.py); exit 1 when a run failed."""
+    import time
+
+    from .experiments.launcher import run_on_ray
+
+    report = run_on_ray(runs, address=args.address, num_cpus=args.num_cpus, retries=args.retries)
+    print(f"{len(others)} analyses and {len(report.stored) + report.skipped} of {len(runs)} runs of "
+          f"{' + '.join(args.chapters)} ({args.profile}) stored in results/ ({len(report.stored)} trained now, "
+          f"{len(report.failed)} failed; {time.perf_counter() - start:.0f} s)")
+    return 0 if report.ok else 1
 
 
 def _print_sweep_status(needs, args) -> int:
@@ -197,6 +216,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shard", default=None, metavar="K/N",
                    help="train only every N-th run starting at the K-th (1-based), to split a sweep "
                         "over N parallel processes")
+    p.add_argument("--launcher", default="local", choices=["local", "ray"],
+                   help="local: train the runs one after the other in this process; ray: as Ray tasks, "
+                        "one CPU (or GPU for transformers, when there is one) each (needs the ray extra)")
+    p.add_argument("--address", default=None,
+                   help="--launcher ray: join this Ray cluster (e.g. ray://head:10001 or auto) instead of "
+                        "starting a local instance")
+    p.add_argument("--num-cpus", type=int, default=None,
+                   help="--launcher ray: CPUs of the local Ray instance (default: every core of this machine)")
+    p.add_argument("--retries", type=int, default=1,
+                   help="--launcher ray: times a failed run is retried before it is reported (default 1)")
     p.add_argument("--status", action="store_true",
                    help="train nothing; print how many runs are stored and the compute they took")
     p.add_argument("--quiet", action="store_true")
