@@ -182,6 +182,13 @@ def _print_sweep_status(needs, args) -> int:
     if cost["longest"]:
         longest = cost["longest"]
         print(f"  longest: {longest['method']} ({longest['encoder']}), {longest['minutes']:.0f} min")
+    import textwrap
+
+    from .experiments.runs import compute_statement
+
+    what = f"{' + '.join(args.chapters)} ({args.profile})"
+    print("compute statement (README.md, generated from the stored runs' times and machines):")
+    print(textwrap.fill(compute_statement(cost, what), width=78, initial_indent="  ", subsequent_indent="  "))
     if others:
         print(f"analyses and baselines: {sum(n.stored() for n in others)} of {len(others)} stored")
     for need in needs:
