@@ -40,16 +40,21 @@ def test_sweep_refuses_ray_options_that_do_not_fit(capsys):
         launcher.run_on_ray([config()], retries=-1)
 
 
-def test_ray_sweep_stores_runs_reports_a_failure_and_skips_stored_runs(tmp_path, monkeypatch):
+def test_ray_sweep_stores_runs_reports_a_failure_and_skips_stored_runs(tmp_path, monkeypatch, capsys):
+    """`sweep --launcher ray` on a local instance of two CPUs: two runs train, one fails in its task."""
     pytest.importorskip("ray")
+    import ratlib.cli as cli
+    from ratlib.experiments.needs import run_need
+
     good = [config(seed=1), config(seed=2)]
     bad = config(name="beer", data_dir=str(tmp_path / "no-beer-here"))  # fails inside the task
-    lines = []
-    report = launcher.run_on_ray(good + [bad, good[0]], num_cpus=2, retries=1, log=lines.append)
-    assert sorted(report.stored) == sorted(cfg.key() for cfg in good) and report.skipped == 0
-    assert len(report.failed) == 1 and "beer" in report.failed[0][0]
-    assert "no-beer-here" in report.failed[0][1], report.failed
-    assert any("failed after 1 retries" in line for line in lines), lines
+    sweep = [good[0], bad, good[1]]
+    monkeypatch.setattr(cli, "sweep_needs", lambda chapters, profile: [run_need(cfg) for cfg in sweep])
+    assert main(["sweep", "tiny", "--launcher", "ray", "--num-cpus", "2", "--retries", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "on 2 CPUs and 0 GPUs" in out
+    assert "failed after 1 retries: rnp (gru) on beer" in out and "no-beer-here" in out
+    assert "2 of 3 runs of tiny (cpu) stored in results/ (2 trained now, 1 failed" in out
     for cfg in good:
         record = load_result(RESULT_KIND, cfg.identity())
         assert result_path(RESULT_KIND, cfg.identity()).parent == tmp_path / "results" / RESULT_KIND
@@ -60,5 +65,5 @@ def test_ray_sweep_stores_runs_reports_a_failure_and_skips_stored_runs(tmp_path,
     assert [train(cfg)["key"] for cfg in good] == [cfg.key() for cfg in good]
     # A second launch starts no Ray at all when every run is stored.
     monkeypatch.setattr(launcher, "_import_ray", lambda: pytest.fail("Ray started for stored runs"))
-    again = launcher.run_on_ray(good, num_cpus=2, log=lines.append)
+    again = launcher.run_on_ray(good + good, num_cpus=2, log=lambda line: None)  # each run once
     assert again.skipped == 2 and again.stored == [] and again.ok
