@@ -2,6 +2,8 @@
 import re
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from ratlib.cli import main, sweep_configs
 from ratlib.experiments.runs import busy_seconds, compute_statement, compute_summary, max_concurrent, run_all
 from ratlib.paths import PROJECT_ROOT
@@ -37,6 +39,7 @@ def test_statement_reports_concurrency_span_and_machines():
     text = compute_statement(summary, "x (cpu)")
     assert summary["max_concurrent"] == 3 and summary["busy_hours"] == 2.0
     assert "The 4 stored training runs of x (cpu) took 2.67 h" in text
+    assert summary["cpu_hours"] == pytest.approx(130 / 60 + 4 * 0.5) and "4.17 CPU-hours" in text
     assert "between 2026-12-01 12:00 and 2026-12-01 15:50 UTC" in text
     assert "2.00 h of wall-clock time" in text and "at most 3 at once" in text
     assert "2 CPUs, 1 torch thread (3 runs)" in text

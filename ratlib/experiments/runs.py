@@ -132,6 +132,9 @@ def compute_summary(results: Iterable[dict]) -> dict:
         "first_start": min((start for start, _ in intervals), default=None),
         "last_end": max((end for _, end in intervals), default=None),
         "busy_hours": busy_seconds(intervals) / 3600,
+        # Training time times the torch threads each run used (the cpu sweeps: one thread per run).
+        "cpu_hours": sum(r["wall_time_s"] * ((r.get("machine") or {}).get("torch_threads") or 1)
+                         for r in results) / 3600,
         "max_concurrent": max_concurrent(intervals),
         "machines": machines,
     }
@@ -198,7 +201,8 @@ def compute_statement(summary: dict, what: str) -> str:
     machines = "; ".join(f"{label} ({n} runs)" if len(summary["machines"]) > 1 else label
                          for label, n in summary["machines"].items())
     return (f"The {summary['runs']} stored training runs of {what} took {summary['hours']:.2f} h of compute in all "
-            f"({by_encoder}; the longest, {longest['method']} ({longest['encoder']}), {longest['minutes']:.0f} min). "
+            f"({by_encoder}; the longest, {longest['method']} ({longest['encoder']}), {longest['minutes']:.0f} min), "
+            f"{summary['cpu_hours']:.2f} CPU-hours counting the torch threads of each run. "
             f"They trained between {summary['first_start']:%Y-%m-%d %H:%M} and {summary['last_end']:%Y-%m-%d %H:%M} "
             f"UTC, during {summary['busy_hours']:.2f} h of wall-clock time with at least one run going and at most "
             f"{summary['max_concurrent']} at once, on {machines}. (Each run's interval is its stored end time minus "
