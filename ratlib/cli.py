@@ -128,8 +128,9 @@ def sweep_configs(chapters, profile: str) -> list:
 def cmd_sweep(args) -> int:
     """Compute every result the chapters need under a profile (stored results are skipped).
 
-    Analyses and baselines (cheap) are computed by the first shard; the
-    training runs are split over the shards.
+    The training runs are split over the shards (or run as Ray tasks); then
+    the first shard computes the analyses and baselines (cheap; some probe
+    the trained runs).
     """
     import time
 
@@ -138,21 +139,47 @@ def cmd_sweep(args) -> int:
     needs = sweep_needs(args.chapters, args.profile, full_design=args.full_design)
     runs = [need.train for need in needs if need.train is not None]
     others = [need for need in needs if need.train is None]
+    if args.launcher != "ray" and (args.address or args.num_cpus is not None):
+        raise ValueError("--address and --num-cpus are for --launcher ray")
+    if args.launcher == "ray" and args.shard:
+        raise ValueError("--shard splits a local sweep by hand; --launcher ray schedules every run itself")
     if args.shard:
         runs = runs[shard_slice(args.shard, len(runs))]
         others = others if args.shard.split("/")[0] == "1" else []
     if args.status:
         return _print_sweep_status(needs, args)
     start = time.perf_counter()
-    for need in others:
-        if not need.stored():
-            print(f"computing {need.label} ...", flush=True)
-        need.get()
+    if args.launcher == "ray":
+        code = _sweep_on_ray(runs, others, args, start)
+        return code if code else _compute_others(others)
     results = run_all(runs, progress=not args.quiet)
+    _compute_others(others)
     print(f"{len(others)} analyses and {len(results)} runs of {' + '.join(args.chapters)} ({args.profile}"
           f"{', shard ' + args.shard if args.shard else ''}) stored in results/ "
           f"({time.perf_counter() - start:.0f} s)")
     return 0
+
+
+def _compute_others(others) -> int:
+    """Analyses and baselines, after the training runs (some probe the trained runs)."""
+    for need in others:
+        if not need.stored():
+            print(f"computing {need.label} ...", flush=True)
+        need.get()
+    return 0
+
+
+def _sweep_on_ray(runs, others, args, start: float) -> int:
+    """The training runs as Ray tasks (ratlib/experiments/launcher.py); exit 1 when a run failed."""
+    import time
+
+    from .experiments.launcher import run_on_ray
+
+    report = run_on_ray(runs, address=args.address, num_cpus=args.num_cpus, retries=args.retries)
+    print(f"{len(others)} analyses and {len(report.stored) + report.skipped} of {len(runs)} runs of "
+          f"{' + '.join(args.chapters)} ({args.profile}) stored in results/ ({len(report.stored)} trained now, "
+          f"{len(report.failed)} failed; {time.perf_counter() - start:.0f} s)")
+    return 0 if report.ok else 1
 
 
 def _print_sweep_status(needs, args) -> int:
@@ -170,6 +197,13 @@ def _print_sweep_status(needs, args) -> int:
     if cost["longest"]:
         longest = cost["longest"]
         print(f"  longest: {longest['method']} ({longest['encoder']}), {longest['minutes']:.0f} min")
+    import textwrap
+
+    from .experiments.runs import compute_statement
+
+    what = f"{' + '.join(args.chapters)} ({args.profile})"
+    print("compute statement (README.md, generated from the stored runs' times and machines):")
+    print(textwrap.fill(compute_statement(cost, what), width=78, initial_indent="  ", subsequent_indent="  "))
     if others:
         print(f"analyses and baselines: {sum(n.stored() for n in others)} of {len(others)} stored")
     for need in needs:
@@ -206,6 +240,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "over N parallel processes")
     p.add_argument("--full-design", action="store_true",
                    help="every seed of the chapters' design, also those the profile does not show yet")
+    p.add_argument("--launcher", default="local", choices=["local", "ray"],
+                   help="local: train the runs one after the other in this process; ray: as Ray tasks, "
+                        "one CPU (or GPU for transformers, when there is one) each (needs the ray extra)")
+    p.add_argument("--address", default=None,
+                   help="--launcher ray: join this Ray cluster (e.g. ray://head:10001 or auto) instead of "
+                        "starting a local instance")
+    p.add_argument("--num-cpus", type=int, default=None,
+                   help="--launcher ray: CPUs of the local Ray instance (default: every core of this machine)")
+    p.add_argument("--retries", type=int, default=1,
+                   help="--launcher ray: times a failed run is retried before it is reported (default 1)")
     p.add_argument("--status", action="store_true",
                    help="train nothing; print how many runs are stored and the compute they took")
     p.add_argument("--quiet", action="store_true")

@@ -99,14 +99,17 @@ def test_compute_summary_sums_wall_time_per_encoder():
     from ratlib.experiments.runs import compute_summary
 
     def run(method, encoder, seconds):
-        return {"config": {"method": {"method": method, "encoder": encoder}}, "wall_time_s": seconds}
+        return {"config": {"method": {"method": method, "encoder": encoder}}, "wall_time_s": seconds,
+                "created": "2026-12-01T12:00:00+00:00", "machine": {"cpu_count": 2, "torch_threads": 1}}
 
     cost = compute_summary([run("rnp", "gru", 1800), run("fr", "gru", 3600), run("rnp", "minilm", 5400)])
     assert cost["runs"] == 3 and cost["hours"] == pytest.approx(3.0)
     assert cost["by_encoder"] == {"gru": {"runs": 2, "hours": pytest.approx(1.5)},
                                   "minilm": {"runs": 1, "hours": pytest.approx(1.5)}}
     assert cost["longest"] == {"method": "rnp", "encoder": "minilm", "minutes": pytest.approx(90.0)}
-    assert compute_summary([]) == {"runs": 0, "hours": 0.0, "by_encoder": {}, "longest": None}
+    empty = compute_summary([])
+    assert (empty["runs"], empty["hours"], empty["by_encoder"], empty["longest"]) == (0, 0.0, {}, None)
+    assert empty["max_concurrent"] == 0 and empty["busy_hours"] == 0.0
 
 
 def datacard_frame():

@@ -37,6 +37,11 @@ def cmd_sync(args) -> int:
     from .runner import chapter_notebooks
 
     notebooks = [PROJECT_ROOT / nb for nb in chapter_notebooks()]
+    if args.url:
+        from .colab import set_repository_url
+
+        set_repository_url(args.url)
+        print(f"_config.yml: repository.url = {args.url}")
     url = repository_url()
     if args.check:
         stale = stale_install_cells(notebooks, url)
@@ -61,10 +66,18 @@ def main(argv=None) -> int:
     p.add_argument("--profile", choices=PROFILES, default="cpu")
     p.set_defaults(run=cmd_check)
     p = sub.add_parser("sync", help="rewrite the notebooks' install cells from _config.yml")
+    p.add_argument("--url", default=None,
+                   help="first set repository.url in _config.yml to this https:// URL (publishing the book)")
     p.add_argument("--check", action="store_true", help="only report notebooks that are out of date")
     p.set_defaults(run=cmd_sync)
     args = parser.parse_args(argv)
-    return args.run(args)
+    if getattr(args, "url", None) and args.check:
+        parser.error("--url changes _config.yml; --check changes nothing: use one of them")
+    try:
+        return args.run(args)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -119,6 +119,11 @@ def compute_summary(results: Iterable[dict]) -> dict:
         hours[encoder] = hours.get(encoder, 0.0) + r["wall_time_s"] / 3600
         counts[encoder] = counts.get(encoder, 0) + 1
     longest = max(results, key=lambda r: r["wall_time_s"], default=None)
+    intervals = [run_interval(r) for r in results]
+    machines: dict[str, int] = {}
+    for r in results:
+        label = machine_label(r.get("machine") or {})
+        machines[label] = machines.get(label, 0) + 1
     return {
         "runs": len(results),
         "hours": sum(hours.values()),
@@ -126,4 +131,81 @@ def compute_summary(results: Iterable[dict]) -> dict:
         "longest": None if longest is None else {
             "method": longest["config"]["method"]["method"], "encoder": longest["config"]["method"]["encoder"],
             "minutes": longest["wall_time_s"] / 60},
+        "first_start": min((start for start, _ in intervals), default=None),
+        "last_end": max((end for _, end in intervals), default=None),
+        "busy_hours": busy_seconds(intervals) / 3600,
+        # Training time times the torch threads each run used (the cpu sweeps: one thread per run).
+        "cpu_hours": sum(r["wall_time_s"] * ((r.get("machine") or {}).get("torch_threads") or 1)
+                         for r in results) / 3600,
+        "max_concurrent": max_concurrent(intervals),
+        "machines": machines,
     }
+
+
+def run_interval(result: dict):
+    """When a stored run trained (UTC): from ``created`` (stored at its end) minus its ``wall_time_s``.
+
+    ``wall_time_s`` counts the training epochs (summed over resumed sittings),
+    not loading data and models, so the start is a slight underestimate of
+    the run's length and a resumed run is placed in one piece at its end.
+    """
+    from datetime import datetime, timedelta
+
+    end = datetime.fromisoformat(result["created"])
+    return end - timedelta(seconds=result["wall_time_s"]), end
+
+
+def max_concurrent(intervals) -> int:
+    """The most intervals ``(start, end)`` that overlap at one instant (touching ones do not)."""
+    events = sorted([(end, -1) for _, end in intervals] + [(start, 1) for start, _ in intervals])
+    running = peak = 0
+    for _, change in events:  # at equal times the end (-1) sorts before the start
+        running += change
+        peak = max(peak, running)
+    return peak
+
+
+def busy_seconds(intervals) -> float:
+    """Length of the union of ``(start, end)`` intervals: wall-clock time with at least one run going."""
+    total, current = 0.0, None
+    for start, end in sorted(intervals):
+        if current is None or start > current[1]:
+            if current is not None:
+                total += (current[1] - current[0]).total_seconds()
+            current = [start, end]
+        else:
+            current[1] = max(current[1], end)
+    if current is not None:
+        total += (current[1] - current[0]).total_seconds()
+    return total
+
+
+def machine_label(machine: dict) -> str:
+    """A stored ``machine`` record in a few words: CPUs, processor, GPU, torch threads."""
+    parts = [f"{machine.get('cpu_count', '?')} CPUs"]
+    if machine.get("cpu_model"):
+        parts[0] += f" ({machine['cpu_model']})"
+    if machine.get("device") == "cuda":
+        parts.append(f"GPU {machine.get('gpu', '?')}")
+    threads = machine.get("torch_threads")
+    if threads is not None:
+        parts.append(f"{threads} torch thread{'s' if threads != 1 else ''}")
+    return ", ".join(parts)
+
+
+def compute_statement(summary: dict, what: str) -> str:
+    """One paragraph on what the runs of :func:`compute_summary` cost, for the README and ``sweep --status``."""
+    if not summary["runs"]:
+        return f"No training run of {what} is stored."
+    by_encoder = ", ".join(f"{part['hours']:.2f} h for the {part['runs']} {encoder} runs"
+                           for encoder, part in summary["by_encoder"].items())
+    longest = summary["longest"]
+    machines = "; ".join(f"{label} ({n} runs)" if len(summary["machines"]) > 1 else label
+                         for label, n in summary["machines"].items())
+    return (f"The {summary['runs']} stored training runs of {what} took {summary['hours']:.2f} h of compute in all "
+            f"({by_encoder}; the longest, {longest['method']} ({longest['encoder']}), {longest['minutes']:.0f} min), "
+            f"{summary['cpu_hours']:.2f} CPU-hours counting the torch threads of each run. "
+            f"They trained between {summary['first_start']:%Y-%m-%d %H:%M} and {summary['last_end']:%Y-%m-%d %H:%M} "
+            f"UTC, during {summary['busy_hours']:.2f} h of wall-clock time with at least one run going and at most "
+            f"{summary['max_concurrent']} at once, on {machines}. (Each run's interval is its stored end time minus "
+            f"its training time; loading data and models is not counted.)")
