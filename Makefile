@@ -64,9 +64,9 @@ browser:
 # with every core of this machine, one run of one thread per core; a failed run is retried
 # once and reported (non-zero exit). Checkpoints are cleared too; an interrupted `make results`
 # is resumed by the sweep command alone (it skips stored runs and resumes from checkpoints).
-SWEEP := OMP_NUM_THREADS=1 $(PY) -m ratlib sweep datacard degeneration --profile cpu
+SWEEP := OMP_NUM_THREADS=1 $(PY) -m ratlib sweep all --profile cpu
 results: venv
-	rm -rf results/runs results/homogeneity results/datacard results/baselines
+	rm -rf results/runs results/homogeneity results/datacard results/baselines results/diminishing
 	rm -rf "$${RATLIB_CACHE:-$$HOME/.cache/ratlib}/runs"
 	$(SWEEP) --launcher ray
 	$(PY) -m ratlib.book build --profile cpu

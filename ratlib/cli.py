@@ -111,9 +111,11 @@ def sweep_needs(chapters, profile: str, full_design: bool = False) -> list:
     With ``full_design``, chapters whose profile lists only the seeds stored so far give their
     whole design (``config.full_design()``).
     """
-    from .book.profiles import chapter_config
+    from .book.profiles import CHAPTERS, chapter_config
     from .experiments.needs import unique
 
+    if list(chapters) == ["all"]:
+        chapters = list(CHAPTERS)
     configs = [chapter_config(chapter, profile) for chapter in chapters]
     if full_design:
         configs = [c.full_design() if hasattr(c, "full_design") else c for c in configs]
@@ -233,7 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=cmd_train)
     p = sub.add_parser("sweep", help="compute (or reuse) every result the chapters need under a profile")
-    p.add_argument("chapters", nargs="+", metavar="CHAPTER", help="e.g. datacard degeneration")
+    p.add_argument("chapters", nargs="+", metavar="CHAPTER",
+                   help="e.g. datacard degeneration, or all (every chapter of ratlib/book/profiles.py)")
     p.add_argument("--profile", default="cpu", choices=["smoke", "cpu", "paper"])
     p.add_argument("--shard", default=None, metavar="K/N",
                    help="train only every N-th run starting at the K-th (1-based), to split a sweep "
