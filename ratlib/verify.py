@@ -269,9 +269,9 @@ def report_lines(values: list[Value], summary: dict, stored_machine: dict, recom
         loss = next((v for v in group if v.name == "train loss"), None)
         head = f"epoch {epoch}: {summary['per_epoch'][epoch]:<16}"
         if loss is not None:
-            head += f" loss {loss.stored:.6g} vs {loss.recomputed:.6g}"
+            head += f" loss {loss.stored:.9g} vs {loss.recomputed:.9g}"
         worst_other = [v for v in group if v.verdict != EXACT and v.name != "train loss"]
-        head += "".join(f"; {v.name} {v.stored:.6g} vs {v.recomputed:.6g} ({v.verdict})" for v in worst_other[:3])
+        head += "".join(f"; {v.name} {v.stored:.9g} vs {v.recomputed:.9g} ({v.verdict})" for v in worst_other[:3])
         if len(worst_other) > 3:
             head += f"; {len(worst_other) - 3} more"
         lines.append(head)
