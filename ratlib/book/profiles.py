@@ -17,6 +17,7 @@ from dataclasses import fields, replace
 from ..analysis.homogeneity_experiment import HomogeneityConfig
 from ..experiments.datacard import DatacardConfig
 from ..experiments.degeneration import DegenerationConfig
+from ..experiments.variance import VarianceConfig
 
 # A tiny benchmark for smoke builds: every code path, seconds of work.
 SMOKE_SYNTH = {"n_train": 300, "n_dev": 60, "n_test": 60}
@@ -54,6 +55,15 @@ CHAPTERS: dict[str, dict[str, object]] = {
         "cpu": DegenerationConfig(seeds=(1, 2, 3), setting_seeds={"correlated": (1, 2)}),
         "paper": DegenerationConfig(encoders=("gru", "bert-base-uncased"), seeds=(1, 2, 3, 4, 5), gru_epochs=300,
                                     gru_lr=None, plm_epochs=20, plm_max_train=None, plm_max_dev=None),
+    },
+    # Appendix: how far a run moves across CPU kernel paths, against the seed spread.
+    "variance": {
+        "smoke": VarianceConfig(synth=SMOKE_SYNTH, seeds=(1, 2), kernels=("native", "default"),
+                                cheap_max_train=None, cheap_epochs=1, full_epochs=0, checks=("deterministic",)),
+        # Cheap grid: 1200 training reviews, 3 epochs, 3 seeds x 3 kernel settings (about a minute
+        # each); full scale: the data card's RNP run (seed 1, 40 epochs) under two more settings.
+        "cpu": VarianceConfig(),
+        "paper": VarianceConfig(seeds=(1, 2, 3, 4, 5)),
     },
 }
 
