@@ -176,12 +176,16 @@ def cmd_verify(args) -> int:
     from . import verify
 
     path, record = verify.load_stored_run(args.result)
-    config = verify.run_config(record, path)
+    config, env, deterministic = verify.recompute_spec(record, path)
     epochs = min(args.epochs, len(record["history"]))
-    env = {"ATEN_CPU_CAPABILITY": args.kernel} if args.kernel else None
-    print(f"verifying {path.name}: {epochs} of {len(record['history'])} epochs", flush=True)
+    if args.kernel:
+        env["ATEN_CPU_CAPABILITY"] = args.kernel
+    deterministic = deterministic or args.deterministic
+    settings = " ".join(f"{k}={v}" for k, v in env.items()) + (" deterministic" if deterministic else "")
+    print(f"verifying {path.name}: {epochs} of {len(record['history'])} epochs"
+          + (f" (with {settings.strip()})" if settings.strip() else ""), flush=True)
     try:
-        fresh = verify.recompute(config, epochs, env=env, deterministic=args.deterministic, quiet=args.quiet)
+        fresh = verify.recompute(config, epochs, env=env, deterministic=deterministic, quiet=args.quiet)
     except RuntimeError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -228,7 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(run=cmd_sweep)
     p = sub.add_parser("verify", help="recompute the first epochs of a stored run and compare them with it")
-    p.add_argument("result", metavar="RESULT", help="results/runs/<key>.json, or its key (a unique prefix will do)")
+    p.add_argument("result", metavar="RESULT", help="results/runs/<key>.json (or its key; a unique prefix will do), "
+                   "or a variance measurement results/variance/<key>.json (recomputed under its own kernel setting)")
     p.add_argument("--epochs", type=int, default=2, help="how many epochs to recompute (default 2)")
     p.add_argument("--rtol", type=float, default=1e-3, help="relative tolerance of training values")
     p.add_argument("--atol", type=float, default=0.5, help="tolerance of metrics, in percentage points")

@@ -188,10 +188,21 @@ def load_stored_run(reference: str | os.PathLike, root=None) -> tuple[Path, dict
         raise ValueError(f"{path}: not valid JSON ({err})") from None
     for field in ("config", "history", "machine"):
         if field not in record:
-            raise ValueError(f"{path}: no {field!r} field; expected a stored training run (results/runs/<key>.json)")
+            kind = f"a {record['kind']!r} result, " if isinstance(record, dict) and "kind" in record else ""
+            raise ValueError(f"{path}: {kind}no {field!r} field; expected a stored training run "
+                             "(results/runs/<key>.json) or a variance measurement (results/variance/<key>.json)")
     if not isinstance(record["history"], list) or not record["history"]:
         raise ValueError(f"{path}: 'history' should be a non-empty list of epoch records")
     return path, record
+
+
+def recompute_spec(record: dict, path="the stored run") -> tuple:
+    """(TrainConfig, environment, deterministic) that recompute a stored run or variance measurement as it was made."""
+    if "run" in record["config"] and "setting" in record["config"]:   # results/variance: a run under a kernel setting
+        spec = record["config"]
+        return run_config({**record, "config": spec["run"]}, path), dict(spec.get("env", {})), bool(
+            spec.get("deterministic", False))
+    return run_config(record, path), {}, False
 
 
 def run_config(record: dict, path="the stored run"):
@@ -206,7 +217,8 @@ def run_config(record: dict, path="the stored run"):
     if config.identity() != record["config"]:
         old, new = record["config"].get("data_version"), config.identity().get("data_version")
         raise ValueError(f"{path}: its configuration no longer describes the same run here (data version stored "
-                         f"{old!r}, this code {new!r}; key {record.get('key')} vs {config_hash(config.identity())})")
+                         f"{old!r}, this code {new!r}; configuration key {config_hash(record['config'])} vs "
+                         f"{config_hash(config.identity())})")
     return config
 
 

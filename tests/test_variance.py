@@ -123,5 +123,18 @@ def test_findings_state_the_seed_spread_and_the_rule_without_full_scale_kernel_r
     assert "stored seeds: 60.0, 64.0; 4.0 points from lowest to highest (standard deviation 2.0)" in lines[2]
     assert lines[3].startswith("Not measured here") and "1.2× the epoch time of `native`" in lines[3]
     assert "another draw" in lines[3]
-    assert "smaller than 4.0 points" in lines[4]
+    assert "at least the 4.0 points measured above for rnp" in lines[4]
     assert va.verdict_spread(config, measured, stored) == 4.0
+
+
+def test_method_verdicts_use_the_larger_seed_spread_of_the_pair():
+    def run(method, f1):
+        return {"config": {"method": {"method": method}}, "test": {"F1": f1}}
+
+    steady = [run("rnp", f) for f in (60.0, 62.0, 64.0)]        # spread 4
+    wild = [run("fr", f) for f in (40.0, 50.0, 60.0)]           # spread 20, mean 50: 12 below rnp
+    assert va.method_verdicts(steady + wild, floor_points=3.0) == [
+        "rnp vs fr (3 and 3 seeds, mean F1 62.0 vs 50.0): no difference (+12.0 points, less than the measured "
+        "spread of 20.0)"]
+    tight = [run("fr", f) for f in (49.0, 50.0, 51.0)]
+    assert "higher by 12.0 points (more than the spread of 4.0)" in va.method_verdicts(steady + tight, 3.0)[0]

@@ -112,3 +112,24 @@ def test_load_stored_run_errors_name_the_file_and_field(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(ValueError, match="bad.json: not valid JSON"):
         verify.load_stored_run(bad)
+
+
+def test_a_variance_measurement_is_recomputed_under_its_own_setting(monkeypatch):
+    class Config:
+        def identity(self):
+            return {"seed": 1}
+
+    monkeypatch.setattr("ratlib.train.TrainConfig.from_json", lambda data: Config())
+    record = {"config": {"run": {"seed": 1}, "setting": "default", "env": {"ATEN_CPU_CAPABILITY": "default"},
+                         "deterministic": True}, "history": [epoch()], "machine": {}}
+    config, env, deterministic = verify.recompute_spec(record)
+    assert isinstance(config, Config) and env == {"ATEN_CPU_CAPABILITY": "default"} and deterministic
+    _, env, deterministic = verify.recompute_spec({**record, "config": {"seed": 1}})
+    assert env == {} and not deterministic
+
+
+def test_a_result_that_is_not_a_run_is_refused_by_kind(tmp_path):
+    other = tmp_path / "baseline.json"
+    other.write_text(json.dumps({"kind": "baselines", "config": {}, "machine": {}}))
+    with pytest.raises(ValueError, match="a 'baselines' result, no 'history' field"):
+        verify.load_stored_run(other)

@@ -309,8 +309,9 @@ def findings(config: VarianceConfig, measured: dict, stored_runs: list[dict]) ->
                          + (" The cheap runs part within their first epochs, so at full scale a run on another "
                             "processor is best read as another draw from the spread over seeds." if parted else ""))
         lines.append(f"Verdict rule used by this book: a comparison of methods needs at least 3 seeds, and a difference "
-                     f"of mean F1 smaller than {verdict_spread(config, measured, stored_runs):.1f} points (the spread "
-                     "above) is called no difference.")
+                     "of mean F1 smaller than the measured spread is called no difference: the larger of the two "
+                     f"methods' own spreads over seeds, and at least the {verdict_spread(config, measured, stored_runs):.1f} "
+                     f"points measured above for {config.method}.")
     checks = check_frame(config, measured)
     base_time = grid[(grid.setting == ref) & (grid.seed == config.seeds[0])]["epoch s"]
     for row in checks.itertuples(index=False):
@@ -321,13 +322,21 @@ def findings(config: VarianceConfig, measured: dict, stored_runs: list[dict]) ->
     return lines
 
 
-def method_verdicts(compared: list[dict], spread_points: float, metric: str = "F1") -> list[str]:
-    """Every pair of methods among ``compared`` (stored runs) under :func:`difference_verdict`."""
+def method_verdicts(compared: list[dict], floor_points: float = 0.0, metric: str = "F1") -> list[str]:
+    """Every pair of methods among ``compared`` (stored runs) under :func:`difference_verdict`.
+
+    The spread a pair's difference must exceed is the larger of the two methods' own spreads over
+    seeds and ``floor_points`` (e.g. :func:`verdict_spread`).
+    """
     by_method: dict[str, list[float]] = {}
     for r in compared:
         by_method.setdefault(r["config"]["method"]["method"], []).append(r["test"][metric])
     names = list(by_method)
-    return [f"{a} vs {b} ({len(by_method[a])} and {len(by_method[b])} seeds, mean {metric} "
-            f"{sum(by_method[a]) / len(by_method[a]):.1f} vs {sum(by_method[b]) / len(by_method[b]):.1f}): "
-            f"{difference_verdict(by_method[a], by_method[b], spread_points)}"
-            for i, a in enumerate(names) for b in names[i + 1:]]
+    out = []
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            points = max(floor_points, spread(by_method[a]), spread(by_method[b]))
+            out.append(f"{a} vs {b} ({len(by_method[a])} and {len(by_method[b])} seeds, mean {metric} "
+                       f"{sum(by_method[a]) / len(by_method[a]):.1f} vs {sum(by_method[b]) / len(by_method[b]):.1f}): "
+                       f"{difference_verdict(by_method[a], by_method[b], points)}")
+    return out
