@@ -109,8 +109,9 @@ def test_findings_are_read_from_the_measurements():
     lines = va.findings(config, measured, [])
     assert lines[0] == "`default` leaves `native`'s trajectory at epoch 2, never (seeds 1, 2)."
     assert "moves 0.05 across kernel settings" in lines[1] and "0.45 across seeds" in lines[1]
-    assert lines[2].startswith("`deterministic` agrees exactly with `native` of the grid's settings for seed 1; "
-                               "2.00× the epoch time of `native`")
+    assert lines[2] == ("`deterministic` computes exactly the same floats as `native` and takes 2.0× the epoch time "
+                        "of `native`: deterministic algorithms change nothing here (the same floats as `native`), so "
+                        "they cannot make kernel paths agree.")
 
 
 def test_findings_state_the_seed_spread_and_the_rule_without_full_scale_kernel_runs():
@@ -138,3 +139,19 @@ def test_method_verdicts_use_the_larger_seed_spread_of_the_pair():
         "spread of 20.0)"]
     tight = [run("fr", f) for f in (49.0, 50.0, 51.0)]
     assert "higher by 12.0 points (more than the spread of 4.0)" in va.method_verdicts(steady + tight, 3.0)[0]
+
+
+def test_portable_setting_is_offered_only_when_it_agrees_and_is_cheap():
+    config, measured = measured_by_hand()
+    config = va.VarianceConfig(seeds=(1, 2), kernels=("native", "default"), cheap_epochs=2, full_epochs=0,
+                               checks=("portable", "portable + avx2"))
+    run = config.cheap_run(1)
+    slow = [(run, "portable", result([3.0, 2.2], [0.0, 9.0], seconds=8.0)),
+            (run, "portable + avx2", result([3.0, 2.2], [0.0, 9.0], seconds=8.0))]
+    lines = va.reproducibility_lines(config, {**measured, "check": slow})
+    assert lines[0].startswith("`portable` computes exactly the same floats as `portable + avx2` and takes 4.0×")
+    assert "gives the same floats whichever MKL instruction set" in lines[-1]
+    assert "not offered as a default" in lines[-1] and "No setting measured here" in lines[-1]
+    cheap = [(r, s, {**res, "history": history([3.0, 2.2], [0.0, 9.0], seconds=2.5)}) for r, s, res in slow]
+    lines = va.reproducibility_lines(config, {**measured, "check": cheap})
+    assert "worth offering" in lines[-1] and "No setting" not in lines[-1]

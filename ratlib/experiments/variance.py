@@ -229,17 +229,114 @@ def full_scale_frame(config: VarianceConfig, measured: dict, stored_runs: list[d
 
 
 def check_frame(config: VarianceConfig, measured: dict):
-    """Each check setting beside the cheap grid's seed-1 runs: which of them it agrees with exactly, and its time."""
+    """Each check setting beside the cheap grid's first-seed runs and the other checks: which of them it
+    agrees with exactly (``= name``), and its median epoch time."""
     import pandas as pd
 
     seed = config.seeds[0]
-    grid = {s: r for run, s, r in measured["cheap"] if run.seed == seed}
+    others = {s: r for run, s, r in measured["cheap"] if run.seed == seed}
+    others.update({s: r for _, s, r in measured["check"]})
     rows = []
     for _, setting, r in measured["check"]:
         env, deterministic = SETTINGS[setting]
         rows.append({"setting": setting, "environment": " ".join(f"{k}={v}" for k, v in env.items()) or "-",
                      "deterministic algorithms": deterministic,
-                     **{f"= {name}": first_inexact_epoch(g["history"], r["history"]) is None for name, g in grid.items()},
+                     **{f"= {name}": first_inexact_epoch(g["history"], r["history"]) is None
+                        for name, g in others.items() if name != setting},
+                     "epoch s": epoch_seconds(r["history"])})
+    return pd.DataFrame(rows)
+
+
+# A setting that makes runs agree across processors is offered when it costs at most this
+# factor of the native epoch time.
+ACCEPTABLE_SLOWDOWN = 1.5
+
+
+def _true(value) -> bool:
+    """A table cell that is True (numpy booleans included; missing cells are not)."""
+    return value is not None and value == True  # noqa: E712
+
+
+def reproducibility_lines(config: VarianceConfig, measured: dict) -> list[str]:
+    """What the checks say about settings that might make runs agree across processors (read from them)."""
+    ref = config.kernels[0]
+    checks = check_frame(config, measured).set_index("setting")
+    grid = trajectory_frame(config, measured)
+    base = grid[(grid.setting == ref) & (grid.seed == config.seeds[0])]["epoch s"]
+    if not len(base) or checks.empty:
+        return []
+    base = float(base.iloc[0])
+    lines = []
+    for setting, row in checks.iterrows():
+        env, deterministic = SETTINGS[setting]
+        same = [c[2:] for c in checks.columns if c.startswith("= ") and _true(row[c])]
+        line = (f"`{setting}` computes exactly the same floats as {', '.join(f'`{s}`' for s in same) or 'no other setting'}"
+                f" and takes {row['epoch s'] / base:.1f}× the epoch time of `{ref}`")
+        twin = next((name for name, (e, d) in SETTINGS.items() if e == env and not d), None) if deterministic else None
+        if twin and f"= {twin}" in checks.columns and _true(row[f"= {twin}"]):
+            line += (f": deterministic algorithms change nothing here (the same floats as `{twin}`), so they cannot "
+                     "make kernel paths agree")
+        lines.append(line + ".")
+    portable = [s for s in checks.index if s.startswith("portable")]
+    if portable:
+        slowdown = max(checks.loc[s, "epoch s"] for s in portable) / base
+        agree = len(portable) > 1 and all(_true(checks.loc[a, f"= {b}"]) for a in portable for b in portable if a != b)
+        offered = slowdown <= ACCEPTABLE_SLOWDOWN and agree
+        verdict = ("worth offering" if offered else
+                   f"not offered as a default (ratlib would offer a setting costing at most {ACCEPTABLE_SLOWDOWN}× the "
+                   "native epoch time)")
+        lines.append(f"The portable environment ({', '.join(f'`{s}`' for s in portable)}) "
+                     f"{'gives the same floats whichever MKL instruction set is asked for' if agree else 'does not even agree with itself across the settings tried'}"
+                     f"; at up to {slowdown:.1f}× the epoch time it is {verdict}; whether it makes two different processors "
+                     "agree cannot be tested on one machine."
+                     + ("" if offered else " No setting measured here makes CPU runs reproducible across processors at "
+                        "an acceptable cost: compare results from different machines only up to the spread over seeds."))
+    return lines
+
+
+def epoch_seconds(history: list[dict]) -> float:
+    """The median epoch time (the first epoch also warms caches up; the median ignores one slow epoch)."""
+    import statistics
+
+    return float(statistics.median(e["epoch_time_s"] for e in history))
+
+
+def spread(values) -> float:
+    """Max minus min (0 for one value)."""
+    values = list(values)
+    return max(values) - min(values) if values else float("nan")
+
+
+def spread_summary(config: VarianceConfig, measured: dict) -> dict:
+    """Last-epoch loss and sampled F1: mean spread across kernel settings (per seed) and across seeds (per setting)."""
+    import numpy as np
+
+    frame = trajectory_frame(config, measured)
+    loss = f"loss epoch {config.cheap_epochs}"
+    out = {}
+    for metric in (loss, "sampled F1"):
+        across_kernels = [spread(g[metric]) for _, g in frame.groupby("seed")]
+        across_seeds = [spread(g[metric]) for _, g in frame.groupby("setting")]
+        out[metric] = {"across kernels": float(np.mean(across_kernels)), "across seeds": float(np.mean(across_seeds))}
+    return out
+
+
+def full_scale_frame(config: VarianceConfig, measured: dict, stored_runs: list[dict]):
+    """Full runs: the stored seeds (native, as stored) and seed 1 under other kernels; F1 at the best-dev epoch."""
+    import pandas as pd
+
+    rows = []
+    for r in stored_runs:
+        chosen = r["history"][r["best_epoch"]]
+        rows.append({"seed": r["config"]["seed"], "setting": "stored run", "kernels":
+                     r["machine"].get("torch_cpu_capability", "not recorded"), "best epoch": chosen["epoch"] + 1,
+                     "dev acc": chosen["dev"]["acc"], "S": chosen["test"]["S"], "F1": chosen["test"]["F1"],
+                     "epoch s": epoch_seconds(r["history"])})
+    for run, setting, r in measured["full"]:
+        chosen = best_epoch(r["history"])
+        rows.append({"seed": run.seed, "setting": setting, "kernels": r["machine"].get("torch_cpu_capability"),
+                     "best epoch": chosen["epoch"] + 1, "dev acc": chosen["dev"]["acc"], "S": chosen["test"]["S"],
+                     "F1": chosen["test"]["F1"],
                      "epoch s": epoch_seconds(r["history"])})
     return pd.DataFrame(rows)
 
@@ -283,8 +380,7 @@ def findings(config: VarianceConfig, measured: dict, stored_runs: list[dict]) ->
     for setting, group in apart.groupby("setting", sort=False):
         firsts = [None if pd.isna(f) else int(f) for f in group[f"first epoch apart from {ref}"]]
         if all(f is None for f in firsts):
-            lines.append(f"`{setting}` computes the same floats as `{ref}` for every seed and epoch of the cheap runs "
-                         "(these runs use no kernel whose result depends on that level).")
+            lines.append(f"`{setting}` computes the same floats as `{ref}` for every seed and epoch of the cheap runs.")
         else:
             lines.append(f"`{setting}` leaves `{ref}`'s trajectory at epoch "
                          f"{', '.join('never' if f is None else str(f) for f in firsts)} (seeds "
@@ -319,13 +415,7 @@ def findings(config: VarianceConfig, measured: dict, stored_runs: list[dict]) ->
                      "of mean F1 smaller than the measured spread is called no difference: the larger of the two "
                      f"methods' own spreads over seeds, and at least the {verdict_spread(config, measured, stored_runs):.1f} "
                      f"points measured above for {config.method}.")
-    checks = check_frame(config, measured)
-    base_time = grid[(grid.setting == ref) & (grid.seed == config.seeds[0])]["epoch s"]
-    for row in checks.itertuples(index=False):
-        same = [name[2:] for name, value in zip(checks.columns, row) if name.startswith("= ") and value]
-        cost = f"{row[-1] / base_time.iloc[0]:.2f}× the epoch time of `{ref}`" if len(base_time) else ""
-        lines.append(f"`{row[0]}` agrees exactly with {', '.join(f'`{s}`' for s in same) if same else 'none'} of the "
-                     f"grid's settings for seed {config.seeds[0]}; {cost}.")
+    lines += reproducibility_lines(config, measured)
     return lines
 
 
