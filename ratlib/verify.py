@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -242,10 +243,16 @@ def recompute(config, epochs: int, *, env: dict | None = None, deterministic: bo
         write_json(Path(scratch) / "job.json", job)
         child_env = {**os.environ, **(env or {})}
         command = [sys.executable, "-m", "ratlib.verify", str(Path(scratch) / "job.json"), str(Path(scratch) / "out.json")]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run(command, env=child_env)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if done.returncode != 0:
             raise RuntimeError(f"the recomputation failed (exit status {done.returncode}); its error is printed above")
-        return read_json(Path(scratch) / "out.json")
+        out = read_json(Path(scratch) / "out.json")
+        # CPU seconds of the child (start-up, data, training, evaluation): unlike wall time, barely
+        # moved by other processes sharing the machine, so settings can be compared by it.
+        out["cpu_time_s"] = round((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), 2)
+        return out
 
 
 def _child(job_path: str, out_path: str) -> None:

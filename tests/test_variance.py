@@ -31,8 +31,9 @@ def history(losses, f1s, seconds=2.0):
             for i, (loss, f1) in enumerate(zip(losses, f1s))]
 
 
-def result(losses, f1s, capability="AVX512", seconds=2.0):
-    return {"history": history(losses, f1s, seconds), "machine": {"cpu_model": "X", "torch_cpu_capability": capability}}
+def result(losses, f1s, capability="AVX512", seconds=2.0, cpu=10.0):
+    return {"history": history(losses, f1s, seconds), "machine": {"cpu_model": "X", "torch_cpu_capability": capability},
+            "cpu_time_s": cpu, "wall_time_s": 2 * cpu}
 
 
 def measured_by_hand():
@@ -46,6 +47,8 @@ def measured_by_hand():
     }
     measured = {"cheap": [(config.cheap_run(s), k, r) for (s, k), r in cheap.items()],
                 "check": [(config.cheap_run(1), "deterministic", result([3.0, 2.0], [0.0, 10.0], seconds=4.0))],
+                "cost": [(config.cheap_run(1, 1), s, result([3.0], [0.0], cpu=c))
+                         for s, c in (("native", 10.0), ("default", 25.0), ("deterministic", 10.0))],
                 "full": []}
     return config, measured
 
@@ -109,9 +112,9 @@ def test_findings_are_read_from_the_measurements():
     lines = va.findings(config, measured, [])
     assert lines[0] == "`default` leaves `native`'s trajectory at epoch 2, never (seeds 1, 2)."
     assert "moves 0.05 across kernel settings" in lines[1] and "0.45 across seeds" in lines[1]
-    assert lines[2] == ("`deterministic` computes exactly the same floats as `native` and takes 2.0× the epoch time "
-                        "of `native`: deterministic algorithms change nothing here (the same floats as `native`), so "
-                        "they cannot make kernel paths agree.")
+    assert lines[2] == ("`deterministic` computes exactly the same floats as `native`: deterministic algorithms change "
+                        "nothing here (the same floats as `native`), so they cannot make kernel paths agree; it costs "
+                        "1.0× the CPU time of `native`.")
 
 
 def test_findings_state_the_seed_spread_and_the_rule_without_full_scale_kernel_runs():
@@ -122,7 +125,7 @@ def test_findings_state_the_seed_spread_and_the_rule_without_full_scale_kernel_r
                "history": history([3.0, 2.0, 1.5], [0.0, f1, 0.0])} for s, f1 in ((1, 60.0), (2, 64.0))]
     lines = va.findings(config, measured, stored)
     assert "stored seeds: 60.0, 64.0; 4.0 points from lowest to highest (standard deviation 2.0)" in lines[2]
-    assert lines[3].startswith("Not measured here") and "1.2× the epoch time of `native`" in lines[3]
+    assert lines[3].startswith("Not measured here") and "up to 2.5× the CPU time of `native`" in lines[3]
     assert "another draw" in lines[3]
     assert "at least the 4.0 points measured above for rnp" in lines[4]
     assert va.verdict_spread(config, measured, stored) == 4.0
@@ -146,12 +149,20 @@ def test_portable_setting_is_offered_only_when_it_agrees_and_is_cheap():
     config = va.VarianceConfig(seeds=(1, 2), kernels=("native", "default"), cheap_epochs=2, full_epochs=0,
                                checks=("portable", "portable + avx2"))
     run = config.cheap_run(1)
-    slow = [(run, "portable", result([3.0, 2.2], [0.0, 9.0], seconds=8.0)),
-            (run, "portable + avx2", result([3.0, 2.2], [0.0, 9.0], seconds=8.0))]
-    lines = va.reproducibility_lines(config, {**measured, "check": slow})
-    assert lines[0].startswith("`portable` computes exactly the same floats as `portable + avx2` and takes 4.0×")
-    assert "gives the same floats whichever MKL instruction set" in lines[-1]
+    checks = [(run, "portable", result([3.0, 2.2], [0.0, 9.0])), (run, "portable + avx2", result([3.0, 2.2], [0.0, 9.0]))]
+    costly = [(run, "native", result([3.0], [0.0], cpu=10.0)), (run, "portable", result([3.0], [0.0], cpu=40.0))]
+    lines = va.reproducibility_lines(config, {**measured, "check": checks, "cost": costly})
+    assert lines[0] == ("`portable` computes exactly the same floats as `portable + avx2`; it costs 4.0× the CPU time "
+                        "of `native`.")
+    assert "gives the same floats whichever MKL instruction set" in lines[-1] and "at 4.0× the CPU time" in lines[-1]
     assert "not offered as a default" in lines[-1] and "No setting measured here" in lines[-1]
-    cheap = [(r, s, {**res, "history": history([3.0, 2.2], [0.0, 9.0], seconds=2.5)}) for r, s, res in slow]
-    lines = va.reproducibility_lines(config, {**measured, "check": cheap})
+    cheap = [costly[0], (run, "portable", result([3.0], [0.0], cpu=12.0))]
+    lines = va.reproducibility_lines(config, {**measured, "check": checks, "cost": cheap})
     assert "worth offering" in lines[-1] and "No setting" not in lines[-1]
+
+
+def test_cost_frame_compares_cpu_time_with_the_first_setting():
+    config, measured = measured_by_hand()
+    frame = va.cost_frame(config, measured)
+    assert frame["× first"].to_dict() == {"native": 1.0, "default": 2.5, "deterministic": 1.0}
+    assert va.slowdown(config, measured, "default") == 2.5 and va.slowdown(config, measured, "portable") is None

@@ -72,6 +72,10 @@ class VarianceConfig:
     # The cheap stored run CI verifies (`make test` runs `ratlib verify` on it).
     ci_synth: dict = field(default_factory=lambda: {"n_train": 300, "n_dev": 60, "n_test": 60}, hash=False)
     ci_epochs: int = 2
+    # What a setting costs: one recomputation each of the cheap first-seed run, cost_epochs long,
+    # compared by CPU seconds (wall time on a shared machine moves with the other processes).
+    cost_settings: tuple[str, ...] = ("native", "default", "MKL compatible", "portable", "deterministic")
+    cost_epochs: int = 1
     # Methods whose stored full-scale runs (all seeds) are compared under the verdict rule.
     compared_methods: tuple[str, ...] = ("rnp", "fr")
 
@@ -84,8 +88,8 @@ class VarianceConfig:
         method = MethodConfig(method=method or self.method, encoder="gru", lr_encoder=self.lr, lr_head=self.lr)
         return TrainConfig(data=data, method=method, seed=seed, epochs=epochs)
 
-    def cheap_run(self, seed: int) -> TrainConfig:
-        return self._run(seed, self.cheap_epochs, self.cheap_max_train)
+    def cheap_run(self, seed: int, epochs: int | None = None) -> TrainConfig:
+        return self._run(seed, epochs or self.cheap_epochs, self.cheap_max_train)
 
     def full_run(self, seed: int, method: str | None = None) -> TrainConfig:
         """The data card's run of this seed (same configuration, so the same stored result)."""
@@ -104,6 +108,7 @@ class VarianceConfig:
         """(part, run, setting) of every recomputation, cheapest first."""
         out = [("cheap", self.cheap_run(s), k) for s in self.seeds for k in self.kernels]
         out += [("check", self.cheap_run(self.seeds[0]), c) for c in self.checks]
+        out += [("cost", self.cheap_run(self.seeds[0], self.cost_epochs), c) for c in self.cost_settings]
         if self.full_epochs:
             out += [("full", self.full_run(self.seeds[0]), k) for k in self.full_kernels]
         return out
@@ -133,14 +138,15 @@ def setting_need(run: TrainConfig, setting: str) -> Need:
 
         print(f"recomputing {label}", flush=True)
         fresh = recompute(run, run.epochs, env=key["env"], deterministic=key["deterministic"])
-        return {"history": fresh["history"], "machine": fresh["machine"], "wall_time_s": fresh["wall_time_s"]}
+        return {"history": fresh["history"], "machine": fresh["machine"], "wall_time_s": fresh["wall_time_s"],
+                "cpu_time_s": fresh["cpu_time_s"]}
 
     return Need(RESULT_KIND, key, label, lambda: cached(RESULT_KIND, key, compute))
 
 
 def results(config: VarianceConfig) -> dict:
-    """Every stored measurement: {"cheap"|"check"|"full": [(run, setting, result)]} (computed when missing)."""
-    out: dict[str, list] = {"cheap": [], "check": [], "full": []}
+    """Every stored measurement: {"cheap"|"check"|"cost"|"full": [(run, setting, result)]} (computed when missing)."""
+    out: dict[str, list] = {"cheap": [], "check": [], "cost": [], "full": []}
     for part, run, setting in config.measured():
         out[part].append((run, setting, setting_need(run, setting).get()))
     return out
@@ -247,6 +253,24 @@ def check_frame(config: VarianceConfig, measured: dict):
     return pd.DataFrame(rows)
 
 
+def cost_frame(config: VarianceConfig, measured: dict):
+    """CPU seconds of one recomputation of the cheap run under each cost setting, and the factor over the first."""
+    import pandas as pd
+
+    rows = [{"setting": s, "epochs": run.epochs, "CPU s": r["cpu_time_s"], "wall s": r["wall_time_s"]}
+            for run, s, r in measured.get("cost", [])]
+    frame = pd.DataFrame(rows, columns=["setting", "epochs", "CPU s", "wall s"])
+    if len(frame):
+        frame["× first"] = frame["CPU s"] / frame["CPU s"].iloc[0]
+    return frame.set_index("setting")
+
+
+def slowdown(config: VarianceConfig, measured: dict, setting: str) -> float | None:
+    """CPU time of ``setting`` over the first cost setting's (None when it was not costed)."""
+    frame = cost_frame(config, measured)
+    return float(frame.loc[setting, "× first"]) if setting in frame.index else None
+
+
 # A setting that makes runs agree across processors is offered when it costs at most this
 # factor of the native epoch time.
 ACCEPTABLE_SLOWDOWN = 1.5
@@ -258,87 +282,43 @@ def _true(value) -> bool:
 
 
 def reproducibility_lines(config: VarianceConfig, measured: dict) -> list[str]:
-    """What the checks say about settings that might make runs agree across processors (read from them)."""
-    ref = config.kernels[0]
+    """What the checks say about settings that might make runs agree across processors, and their CPU cost."""
     checks = check_frame(config, measured).set_index("setting")
-    grid = trajectory_frame(config, measured)
-    base = grid[(grid.setting == ref) & (grid.seed == config.seeds[0])]["epoch s"]
-    if not len(base) or checks.empty:
+    if checks.empty:
         return []
-    base = float(base.iloc[0])
+    costs = cost_frame(config, measured)
+    base = costs.index[0] if len(costs) else None
+
+    def cost(setting):
+        factor = slowdown(config, measured, setting)
+        return "" if factor is None else f"; it costs {factor:.1f}× the CPU time of `{base}`"
+
     lines = []
     for setting, row in checks.iterrows():
         env, deterministic = SETTINGS[setting]
         same = [c[2:] for c in checks.columns if c.startswith("= ") and _true(row[c])]
-        line = (f"`{setting}` computes exactly the same floats as {', '.join(f'`{s}`' for s in same) or 'no other setting'}"
-                f" and takes {row['epoch s'] / base:.1f}× the epoch time of `{ref}`")
+        line = f"`{setting}` computes exactly the same floats as {', '.join(f'`{s}`' for s in same) or 'no other setting'}"
         twin = next((name for name, (e, d) in SETTINGS.items() if e == env and not d), None) if deterministic else None
         if twin and f"= {twin}" in checks.columns and _true(row[f"= {twin}"]):
             line += (f": deterministic algorithms change nothing here (the same floats as `{twin}`), so they cannot "
                      "make kernel paths agree")
-        lines.append(line + ".")
+        lines.append(line + cost(setting) + ".")
     portable = [s for s in checks.index if s.startswith("portable")]
-    if portable:
-        slowdown = max(checks.loc[s, "epoch s"] for s in portable) / base
+    factors = [f for f in (slowdown(config, measured, s) for s in portable) if f is not None]
+    if portable and factors:
+        factor = max(factors)
         agree = len(portable) > 1 and all(_true(checks.loc[a, f"= {b}"]) for a in portable for b in portable if a != b)
-        offered = slowdown <= ACCEPTABLE_SLOWDOWN and agree
+        offered = factor <= ACCEPTABLE_SLOWDOWN and agree
         verdict = ("worth offering" if offered else
                    f"not offered as a default (ratlib would offer a setting costing at most {ACCEPTABLE_SLOWDOWN}× the "
-                   "native epoch time)")
+                   "CPU time)")
         lines.append(f"The portable environment ({', '.join(f'`{s}`' for s in portable)}) "
                      f"{'gives the same floats whichever MKL instruction set is asked for' if agree else 'does not even agree with itself across the settings tried'}"
-                     f"; at up to {slowdown:.1f}× the epoch time it is {verdict}; whether it makes two different processors "
+                     f"; at {factor:.1f}× the CPU time it is {verdict}; whether it makes two different processors "
                      "agree cannot be tested on one machine."
                      + ("" if offered else " No setting measured here makes CPU runs reproducible across processors at "
                         "an acceptable cost: compare results from different machines only up to the spread over seeds."))
     return lines
-
-
-def epoch_seconds(history: list[dict]) -> float:
-    """The median epoch time (the first epoch also warms caches up; the median ignores one slow epoch)."""
-    import statistics
-
-    return float(statistics.median(e["epoch_time_s"] for e in history))
-
-
-def spread(values) -> float:
-    """Max minus min (0 for one value)."""
-    values = list(values)
-    return max(values) - min(values) if values else float("nan")
-
-
-def spread_summary(config: VarianceConfig, measured: dict) -> dict:
-    """Last-epoch loss and sampled F1: mean spread across kernel settings (per seed) and across seeds (per setting)."""
-    import numpy as np
-
-    frame = trajectory_frame(config, measured)
-    loss = f"loss epoch {config.cheap_epochs}"
-    out = {}
-    for metric in (loss, "sampled F1"):
-        across_kernels = [spread(g[metric]) for _, g in frame.groupby("seed")]
-        across_seeds = [spread(g[metric]) for _, g in frame.groupby("setting")]
-        out[metric] = {"across kernels": float(np.mean(across_kernels)), "across seeds": float(np.mean(across_seeds))}
-    return out
-
-
-def full_scale_frame(config: VarianceConfig, measured: dict, stored_runs: list[dict]):
-    """Full runs: the stored seeds (native, as stored) and seed 1 under other kernels; F1 at the best-dev epoch."""
-    import pandas as pd
-
-    rows = []
-    for r in stored_runs:
-        chosen = r["history"][r["best_epoch"]]
-        rows.append({"seed": r["config"]["seed"], "setting": "stored run", "kernels":
-                     r["machine"].get("torch_cpu_capability", "not recorded"), "best epoch": chosen["epoch"] + 1,
-                     "dev acc": chosen["dev"]["acc"], "S": chosen["test"]["S"], "F1": chosen["test"]["F1"],
-                     "epoch s": epoch_seconds(r["history"])})
-    for run, setting, r in measured["full"]:
-        chosen = best_epoch(r["history"])
-        rows.append({"seed": run.seed, "setting": setting, "kernels": r["machine"].get("torch_cpu_capability"),
-                     "best epoch": chosen["epoch"] + 1, "dev acc": chosen["dev"]["acc"], "S": chosen["test"]["S"],
-                     "F1": chosen["test"]["F1"],
-                     "epoch s": epoch_seconds(r["history"])})
-    return pd.DataFrame(rows)
 
 
 def difference_verdict(a, b, spread_points: float, min_seeds: int = 3) -> str:
@@ -392,8 +372,8 @@ def findings(config: VarianceConfig, measured: dict, stored_runs: list[dict]) ->
                  f"{spreads[loss]['across kernels']:.2g} across kernel settings (mean over seeds of max − min) and "
                  f"{spreads[loss]['across seeds']:.2g} across seeds; sampled-selection F1 moves "
                  f"{spreads['sampled F1']['across kernels']:.2f} and {spreads['sampled F1']['across seeds']:.2f} points.")
-    slowest = grid.groupby("setting")["epoch s"].mean()
-    slowdown = slowest.max() / slowest[ref]
+    costs = cost_frame(config, measured)
+    forced = costs.drop(index=[ref], errors="ignore")["× first"] if len(costs) else []
     if stored_runs:
         frame = full_scale_frame(config, measured, stored_runs)
         seeds = frame[frame.setting == "stored run"]
@@ -406,9 +386,9 @@ def findings(config: VarianceConfig, measured: dict, stored_runs: list[dict]) ->
             lines.append(f"Seed {config.seeds[0]} under other kernel settings: {parts}; {spread(mine.F1):.1f} points "
                          "across kernel settings.")
         else:
-            lines.append(f"Not measured here: the full-scale run under other kernel settings. The slowest forced path "
-                         f"takes {slowdown:.1f}× the epoch time of `{ref}` in the cheap runs, so each such run would "
-                         "cost that many times the stored run's wall time."
+            lines.append("Not measured here: the full-scale run under other kernel settings."
+                         + (f" The forced paths cost up to {max(forced):.1f}× the CPU time of `{ref}`, so each such run "
+                            "would cost that many times the stored run." if len(forced) else "")
                          + (" The cheap runs part within their first epochs, so at full scale a run on another "
                             "processor is best read as another draw from the spread over seeds." if parted else ""))
         lines.append(f"Verdict rule used by this book: a comparison of methods needs at least 3 seeds, and a difference "
