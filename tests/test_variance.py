@@ -47,8 +47,9 @@ def measured_by_hand():
     }
     measured = {"cheap": [(config.cheap_run(s), k, r) for (s, k), r in cheap.items()],
                 "check": [(config.cheap_run(1), "deterministic", result([3.0, 2.0], [0.0, 10.0], seconds=4.0))],
-                "cost": [(config.cheap_run(1, 1), s, result([3.0], [0.0], cpu=c))
-                         for s, c in (("native", 10.0), ("default", 25.0), ("deterministic", 10.0))],
+                "cost": [(config.cheap_run(1, e), s, result([3.0] * e, [0.0] * e, cpu=c + e * per_epoch))
+                         for s, c, per_epoch in (("native", 8.0, 2.0), ("default", 9.0, 5.0), ("deterministic", 7.0, 2.0))
+                         for e in (1, 2)],
                 "full": []}
     return config, measured
 
@@ -150,13 +151,17 @@ def test_portable_setting_is_offered_only_when_it_agrees_and_is_cheap():
                                checks=("portable", "portable + avx2"))
     run = config.cheap_run(1)
     checks = [(run, "portable", result([3.0, 2.2], [0.0, 9.0])), (run, "portable + avx2", result([3.0, 2.2], [0.0, 9.0]))]
-    costly = [(run, "native", result([3.0], [0.0], cpu=10.0)), (run, "portable", result([3.0], [0.0], cpu=40.0))]
+    def costs(setting, short, long):
+        return [(config.cheap_run(1, 1), setting, result([3.0], [0.0], cpu=short)),
+                (config.cheap_run(1, 2), setting, result([3.0] * 2, [0.0] * 2, cpu=long))]
+
+    costly = costs("native", 10.0, 12.0) + costs("portable", 12.0, 20.0)
     lines = va.reproducibility_lines(config, {**measured, "check": checks, "cost": costly})
     assert lines[0] == ("`portable` computes exactly the same floats as `portable + avx2`; it costs 4.0× the CPU time "
                         "of `native`.")
     assert "gives the same floats whichever MKL instruction set" in lines[-1] and "at 4.0× the CPU time" in lines[-1]
     assert "not offered as a default" in lines[-1] and "No setting measured here" in lines[-1]
-    cheap = [costly[0], (run, "portable", result([3.0], [0.0], cpu=12.0))]
+    cheap = costs("native", 10.0, 12.0) + costs("portable", 10.0, 12.5)
     lines = va.reproducibility_lines(config, {**measured, "check": checks, "cost": cheap})
     assert "worth offering" in lines[-1] and "No setting" not in lines[-1]
 
@@ -164,5 +169,6 @@ def test_portable_setting_is_offered_only_when_it_agrees_and_is_cheap():
 def test_cost_frame_compares_cpu_time_with_the_first_setting():
     config, measured = measured_by_hand()
     frame = va.cost_frame(config, measured)
+    assert frame["CPU s per epoch"].to_dict() == {"native": 2.0, "default": 5.0, "deterministic": 2.0}
     assert frame["× first"].to_dict() == {"native": 1.0, "default": 2.5, "deterministic": 1.0}
     assert va.slowdown(config, measured, "default") == 2.5 and va.slowdown(config, measured, "portable") is None
