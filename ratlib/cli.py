@@ -181,6 +181,9 @@ def cmd_verify(args) -> int:
     if args.kernel:
         env["ATEN_CPU_CAPABILITY"] = args.kernel
     deterministic = deterministic or args.deterministic
+    threads = record["machine"].get("torch_threads")
+    if threads:  # as many threads as the stored run had: threaded reductions split sums by thread
+        env.setdefault("OMP_NUM_THREADS", str(threads))
     settings = " ".join(f"{k}={v}" for k, v in env.items()) + (" deterministic" if deterministic else "")
     print(f"verifying {path.name}: {epochs} of {len(record['history'])} epochs"
           + (f" (with {settings.strip()})" if settings.strip() else ""), flush=True)

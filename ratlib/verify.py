@@ -46,7 +46,7 @@ ATOL_POINTS = 0.5
 
 # What must match for two machines to be expected to compute the same floats.
 PROCESSOR_FIELDS = ("cpu_model", "cpu_family", "cpu_model_number", "cpu_stepping", "torch_cpu_capability",
-                    "blas", "torch")
+                    "blas", "torch", "torch_threads")
 
 # The metrics compared besides every training value (section, name).
 METRICS = (("dev", "acc"), ("dev", "S"), ("test", "S"), ("test", "F1"))
@@ -132,7 +132,7 @@ def summarize_comparison(values: list[Value]) -> dict:
 
 
 def same_processor(a: dict, b: dict) -> tuple[bool | None, list[str]]:
-    """Whether two results' ``machine`` records name the same processor, kernel level and libraries.
+    """Whether two results' ``machine`` records name the same processor, kernel level, libraries and threads.
 
     Returns ``(None, fields)`` when a side did not record its processor
     (results stored before machines were described), else ``(equal, the

@@ -73,13 +73,14 @@ def test_malformed_epoch_records_name_what_is_missing():
 
 
 MACHINE = {"cpu_model": "AMD EPYC", "cpu_family": "26", "cpu_model_number": "2", "cpu_stepping": "1",
-           "torch_cpu_capability": "AVX512", "blas": "MKL 2024.2", "torch": "2.13.0+cpu"}
+           "torch_cpu_capability": "AVX512", "blas": "MKL 2024.2", "torch": "2.13.0+cpu", "torch_threads": 1}
 
 
 def test_same_processor_and_the_exit_rule():
     assert verify.same_processor(MACHINE, dict(MACHINE)) == (True, [])
     other = {**MACHINE, "cpu_model_number": "17", "torch_cpu_capability": "AVX2"}
     assert verify.same_processor(MACHINE, other) == (False, ["cpu_model_number", "torch_cpu_capability"])
+    assert verify.same_processor(MACHINE, {**MACHINE, "torch_threads": 2}) == (False, ["torch_threads"])
     assert verify.same_processor({"torch": "2.13.0+cpu"}, MACHINE) == (None, ["cpu_model", "torch_cpu_capability"])
     differs = {"verdict": DIFFERS}
     assert verify.failed(differs, True)             # same processor: must be exact
