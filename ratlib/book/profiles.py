@@ -59,7 +59,8 @@ CHAPTERS: dict[str, dict[str, object]] = {
     # Appendix: how far a run moves across CPU kernel paths, against the seed spread.
     "variance": {
         "smoke": VarianceConfig(synth=SMOKE_SYNTH, seeds=(1, 2), kernels=("native", "default"),
-                                cheap_max_train=None, cheap_epochs=1, full_epochs=0, checks=("deterministic",)),
+                                cheap_max_train=None, cheap_epochs=1, full_epochs=0, checks=("deterministic",),
+                                cost_settings=("native", "default")),
         # Cheap grid: 1200 training reviews, 3 epochs, 3 seeds x 3 kernel settings (about a minute
         # each); full scale: the data card's RNP run (seed 1, 40 epochs) under two more settings.
         "cpu": VarianceConfig(),
