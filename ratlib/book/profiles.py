@@ -61,8 +61,9 @@ CHAPTERS: dict[str, dict[str, object]] = {
         "smoke": VarianceConfig(synth=SMOKE_SYNTH, seeds=(1, 2), kernels=("native", "default"),
                                 cheap_max_train=None, cheap_epochs=1, full_epochs=0, checks=("deterministic",),
                                 cost_settings=("native", "default")),
-        # Cheap grid: 1200 training reviews, 3 epochs, 3 seeds x 3 kernel settings (about a minute
-        # each); full scale: the data card's RNP run (seed 1, 40 epochs) under two more settings.
+        # Cheap grid: 1200 training reviews, 3 epochs, 3 seeds x 3 kernel settings, 5 checks and 10
+        # costings (1-4 minutes each on a shared 2-core machine); full scale: the data card's stored
+        # RNP runs (3 seeds, 40 epochs), not retrained under other settings (full_kernels: an hour or more each).
         "cpu": VarianceConfig(),
         "paper": VarianceConfig(seeds=(1, 2, 3, 4, 5)),
     },
