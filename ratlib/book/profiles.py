@@ -63,7 +63,8 @@ CHAPTERS: dict[str, dict[str, object]] = {
                                 cost_settings=("native", "default")),
         # Cheap grid: 1200 training reviews, 3 epochs, 3 seeds x 3 kernel settings, 5 checks and 10
         # costings (1-4 minutes each on a shared 2-core machine); full scale: the data card's stored
-        # RNP runs (3 seeds, 40 epochs), not retrained under other settings (full_kernels: an hour or more each).
+        # RNP runs (3 seeds, 40 epochs), not retrained under other settings here (full_kernels; each such
+        # run costs the stored run's time times the setting's cost factor).
         "cpu": VarianceConfig(),
         "paper": VarianceConfig(seeds=(1, 2, 3, 4, 5)),
     },
