@@ -46,7 +46,7 @@ ATOL_POINTS = 0.5
 
 # What must match for two machines to be expected to compute the same floats.
 PROCESSOR_FIELDS = ("cpu_model", "cpu_family", "cpu_model_number", "cpu_stepping", "torch_cpu_capability",
-                    "blas", "torch", "torch_threads")
+                    "blas", "torch", "torch_threads", "mkl_cbwr")
 
 # The metrics compared besides every training value (section, name).
 METRICS = (("dev", "acc"), ("dev", "S"), ("test", "S"), ("test", "F1"))
@@ -141,7 +141,10 @@ def same_processor(a: dict, b: dict) -> tuple[bool | None, list[str]]:
     unrecorded = [f for f in ("cpu_model", "torch_cpu_capability") if f not in a or f not in b]
     if unrecorded:
         return None, unrecorded
-    differ = [f for f in PROCESSOR_FIELDS if a.get(f) != b.get(f)]
+    def value(machine, field):  # MKL's reproducibility mode is an environment variable (kernel_env)
+        return machine.get("kernel_env", {}).get("MKL_CBWR") if field == "mkl_cbwr" else machine.get(field)
+
+    differ = [f for f in PROCESSOR_FIELDS if value(a, f) != value(b, f)]
     return not differ, differ
 
 

@@ -81,6 +81,9 @@ def test_same_processor_and_the_exit_rule():
     other = {**MACHINE, "cpu_model_number": "17", "torch_cpu_capability": "AVX2"}
     assert verify.same_processor(MACHINE, other) == (False, ["cpu_model_number", "torch_cpu_capability"])
     assert verify.same_processor(MACHINE, {**MACHINE, "torch_threads": 2}) == (False, ["torch_threads"])
+    cbwr = {**MACHINE, "kernel_env": {"MKL_CBWR": "COMPATIBLE", "OMP_NUM_THREADS": "1"}}
+    assert verify.same_processor(MACHINE, cbwr) == (False, ["mkl_cbwr"])
+    assert verify.same_processor({**MACHINE, "kernel_env": {"OMP_NUM_THREADS": "1"}}, MACHINE) == (True, [])
     assert verify.same_processor({"torch": "2.13.0+cpu"}, MACHINE) == (None, ["cpu_model", "torch_cpu_capability"])
     differs = {"verdict": DIFFERS}
     assert verify.failed(differs, True)             # same processor: must be exact

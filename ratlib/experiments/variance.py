@@ -318,15 +318,20 @@ def reproducibility_lines(config: VarianceConfig, measured: dict) -> list[str]:
         factor = max(factors)
         agree = len(portable) > 1 and all(_true(checks.loc[a, f"= {b}"]) for a in portable for b in portable if a != b)
         offered = factor <= ACCEPTABLE_SLOWDOWN and agree
-        verdict = ("worth offering" if offered else
-                   f"not offered as a default (ratlib would offer a setting costing at most {ACCEPTABLE_SLOWDOWN}× the "
-                   "CPU time)")
-        lines.append(f"The portable environment ({', '.join(f'`{s}`' for s in portable)}) "
-                     f"{'gives the same floats whichever MKL instruction set is asked for' if agree else 'does not even agree with itself across the settings tried'}"
-                     f"; at {factor:.1f}× the CPU time it is {verdict}; whether it makes two different processors "
-                     "agree cannot be tested on one machine."
-                     + ("" if offered else " No setting measured here makes CPU runs reproducible across processors at "
-                        "an acceptable cost: compare results from different machines only up to the spread over seeds."))
+        same = ("gives the same floats whichever MKL instruction set is asked for" if agree else
+                "does not even agree with itself across the settings tried")
+        if offered:
+            tail = (f"; at {factor:.1f}× the CPU time of `{base}` (ratlib accepts up to {ACCEPTABLE_SLOWDOWN}×) it is "
+                    "offered as an opt-in: set `ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE` before running "
+                    "ratlib (results record both under `machine`). It is not the default: whether it makes two "
+                    "different processors agree cannot be tested on one machine, and it would move every stored number.")
+        else:
+            tail = (f"; at {factor:.1f}× the CPU time of `{base}` it is not offered (ratlib would offer a setting "
+                    f"costing at most {ACCEPTABLE_SLOWDOWN}×); whether it makes two different processors agree "
+                    "cannot be tested on one machine. No setting measured here makes CPU runs reproducible across "
+                    "processors at an acceptable cost: compare results from different machines only up to the "
+                    "spread over seeds.")
+        lines.append(f"The portable environment ({', '.join(f'`{s}`' for s in portable)}) {same}{tail}")
     return lines
 
 
