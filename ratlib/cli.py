@@ -214,6 +214,39 @@ def _print_sweep_status(needs, args) -> int:
     return 0
 
 
+def cmd_verify(args) -> int:
+    """Recompute the first epochs of a stored run and report how closely they agree (ratlib/verify.py)."""
+    from . import verify
+
+    path, record = verify.load_stored_run(args.result)
+    config, env, deterministic = verify.recompute_spec(record, path)
+    epochs = min(args.epochs, len(record["history"]))
+    if args.kernel:
+        env["ATEN_CPU_CAPABILITY"] = args.kernel
+    deterministic = deterministic or args.deterministic
+    threads = record["machine"].get("torch_threads")
+    if threads:  # as many threads as the stored run had: threaded reductions split sums by thread
+        env.setdefault("OMP_NUM_THREADS", str(threads))
+    settings = " ".join(f"{k}={v}" for k, v in env.items()) + (" deterministic" if deterministic else "")
+    print(f"verifying {path.name}: {epochs} of {len(record['history'])} epochs"
+          + (f" (with {settings.strip()})" if settings.strip() else ""), flush=True)
+    try:
+        fresh = verify.recompute(config, epochs, env=env, deterministic=deterministic, quiet=args.quiet)
+    except RuntimeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    values = verify.compare_histories(record["history"], fresh["history"], epochs, rtol=args.rtol, atol=args.atol)
+    summary = verify.summarize_comparison(values)
+    same, _ = verify.same_processor(record["machine"], fresh["machine"])
+    print("\n".join(verify.report_lines(values, summary, record["machine"], fresh["machine"], same,
+                                        rtol=args.rtol, atol=args.atol)))
+    if verify.failed(summary, same, strict=args.strict):
+        print("error: the recomputation does not agree exactly" + (" although the processor, kernels and "
+              "libraries are the same" if same else ""), file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ratlib", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -257,6 +290,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="train nothing; print how many runs are stored and the compute they took")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(run=cmd_sweep)
+    p = sub.add_parser("verify", help="recompute the first epochs of a stored run and compare them with it")
+    p.add_argument("result", metavar="RESULT", help="results/runs/<key>.json (or its key; a unique prefix will do), "
+                   "or a variance measurement results/variance/<key>.json (recomputed under its own kernel setting)")
+    p.add_argument("--epochs", type=int, default=2, help="how many epochs to recompute (default 2)")
+    p.add_argument("--rtol", type=float, default=1e-3, help="relative tolerance of training values")
+    p.add_argument("--atol", type=float, default=0.5, help="tolerance of metrics, in percentage points")
+    p.add_argument("--kernel", default=None, choices=["default", "avx2", "avx512"],
+                   help="force torch's CPU kernel level (ATEN_CPU_CAPABILITY) in the recomputation")
+    p.add_argument("--deterministic", action="store_true", help="torch.use_deterministic_algorithms(True)")
+    p.add_argument("--strict", action="store_true",
+                   help="fail on any inexact agreement (default: only when both sides ran on the same processor, "
+                        "kernel level and libraries)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(run=cmd_verify)
     p = sub.add_parser("datasets", help="list the registered datasets")
     p.set_defaults(run=cmd_datasets)
     return parser

@@ -97,6 +97,10 @@ def math_libraries() -> dict:
     return info
 
 
+# Environment variables that choose float kernels or threads; a result records those that are set.
+KERNEL_ENV = ("ATEN_CPU_CAPABILITY", "MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA", "OMP_NUM_THREADS")
+
+
 def machine_info() -> dict:
     """Where a result was computed: platform, processor, math libraries and threads."""
     import torch
@@ -109,6 +113,7 @@ def machine_info() -> dict:
         **math_libraries(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
+        "kernel_env": {k: os.environ[k] for k in KERNEL_ENV if k in os.environ},
         "device": "cpu",
     }
     if torch.cuda.is_available():

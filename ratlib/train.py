@@ -296,10 +296,12 @@ def _epoch_record(epoch: int, logs: list[dict], prep: Prepared, seconds: float) 
 
 
 def train(config: TrainConfig, *, store: bool = True, resume: bool = True, progress: bool = True,
-          log_epochs: bool = True, results_root=None) -> dict:
+          log_epochs: bool = True, results_root=None, checkpoints=None) -> dict:
     """Train (or fetch the stored result of) one run; returns the result record.
 
-    ``progress`` shows tqdm bars; ``log_epochs`` prints one line per epoch.
+    ``progress`` shows tqdm bars; ``log_epochs`` prints one line per epoch;
+    ``checkpoints`` is a folder for the run's checkpoints instead of its own
+    folder in the cache (``ratlib verify`` recomputes runs in a scratch folder).
     """
     if store:
         stored = load_result(RESULT_KIND, config.identity(), results_root)
@@ -308,7 +310,7 @@ def train(config: TrainConfig, *, store: bool = True, resume: bool = True, progr
         if stored_only():
             raise MissingResult(RESULT_KIND, config.identity())
     prep = prepare(config)
-    ckpt_dir = _checkpoint_dir(config)
+    ckpt_dir = Path(checkpoints) if checkpoints else _checkpoint_dir(config)
     last, best_path = ckpt_dir / "last.pt", ckpt_dir / "best.pt"
     history, start_epoch, best_acc, elapsed = [], 0, -1.0, 0.0
     if resume and last.is_file():

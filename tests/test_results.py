@@ -60,3 +60,12 @@ def test_machine_info_names_the_processor_and_kernels():
     assert info["numpy"].count(".") >= 1
     assert info["cpu_model"] in processor_line(info)
     assert processor_line({"cpu_count": 2}).startswith("not recorded")
+
+
+def test_machine_info_records_the_kernel_environment(monkeypatch):
+    from ratlib.results import machine_info
+
+    monkeypatch.setenv("MKL_CBWR", "COMPATIBLE")
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    env = machine_info()["kernel_env"]
+    assert env["MKL_CBWR"] == "COMPATIBLE" and "ONEDNN_MAX_CPU_ISA" not in env

@@ -19,6 +19,7 @@ from ..experiments.datacard import DatacardConfig
 from ..experiments.degeneration import DegenerationConfig
 from ..experiments.diminishing import DiminishingConfig
 from ..experiments.plmr_baselines import HATEXPLAIN, Dataset, PLMRBaselinesConfig
+from ..experiments.variance import VarianceConfig
 
 # A tiny benchmark for smoke builds: every code path, seconds of work.
 SMOKE_SYNTH = {"n_train": 300, "n_dev": 60, "n_test": 60}
@@ -87,6 +88,18 @@ CHAPTERS: dict[str, dict[str, object]] = {
         "cpu": DiminishingConfig(source_profile="cpu", encoders=("gru",), seeds=(1, 2, 3)),
         "paper": DiminishingConfig(source_profile="paper", encoders=("gru", "bert-base-uncased"),
                                    seeds=(1, 2, 3, 4, 5)),
+    },
+    # Appendix: how far a run moves across CPU kernel paths, against the seed spread.
+    "variance": {
+        "smoke": VarianceConfig(synth=SMOKE_SYNTH, seeds=(1, 2), kernels=("native", "default"),
+                                cheap_max_train=None, cheap_epochs=1, full_epochs=0, checks=("deterministic",),
+                                cost_settings=("native", "default")),
+        # Cheap grid: 1200 training reviews, 3 epochs, 3 seeds x 3 kernel settings, 5 checks and 10
+        # costings (1-4 minutes each on a shared 2-core machine); full scale: the data card's stored
+        # RNP runs (3 seeds, 40 epochs), not retrained under other settings here (full_kernels; each such
+        # run costs the stored run's time times the setting's cost factor).
+        "cpu": VarianceConfig(),
+        "paper": VarianceConfig(seeds=(1, 2, 3, 4, 5)),
     },
 }
 

@@ -40,6 +40,17 @@ def processor_line(machine: dict) -> str:
             f"{machine.get('torch_cpu_capability', '?')}, {machine.get('blas', 'BLAS ?')}")
 
 
+def processor_counts(results) -> "pd.DataFrame":
+    """Processor (with kernel level and BLAS) -> how many of ``results`` ran on it, for pages listing many runs."""
+    import pandas as pd
+
+    counts: dict[str, int] = {}
+    for r in results:
+        line = processor_line(r.get("machine", {}))
+        counts[line] = counts.get(line, 0) + 1
+    return pd.DataFrame({"processor": list(counts), "results": list(counts.values())}).set_index("processor")
+
+
 def highlight_rationale(tokens, gold=None, selected=None) -> str:
     """HTML of a text with its rationales marked.
 
