@@ -186,10 +186,10 @@ def test_budget_target_is_85_or_three_below_the_bag_of_ngrams():
 
 
 def test_compare_calls_differences_within_the_seed_spread_no_difference():
-    a = pd.DataFrame({"F1": [50.0, 54.0, 58.0]})     # mean 54, sd 3.27
+    a = pd.DataFrame({"F1": [50.0, 54.0, 58.0]})     # mean 54, spread (max - min) 8
     assert pb.compare(a, pd.DataFrame({"F1": [52.0, 52.0, 52.0]}))["call"] == "no difference"
     assert pb.compare(a, pd.DataFrame({"F1": [40.0, 41.0, 42.0]}))["call"] == "higher"
-    assert pb.compare(pd.DataFrame({"F1": [10.0]}), a)["call"].startswith("one seed")
+    assert pb.compare(pd.DataFrame({"F1": [10.0]}), a)["call"].startswith("fewer than 3 seeds")
 
 
 @pytest.mark.parametrize("plmr_f1s, label", [
@@ -235,8 +235,7 @@ from ratlib.experiments import scorecard as sc  # noqa: E402
 def test_verdict_label_reads_the_bold_opening_of_a_chapter_verdict():
     assert sc.verdict_label("**Partly reproduced at this scale**: the PLM ...") == "partly reproduced"
     assert sc.verdict_label("**Not tested at this scale**: ...") == "not tested"
-    assert sc.verdict_label("**Reproduced on fewer than 3 seeds (preliminary)** on x") == \
-        "reproduced (on fewer than 3 seeds (preliminary))"
+    assert sc.verdict_label("**Pending** (fewer than 3 PLMR seeds stored) on x") == "pending"
     assert sc.verdict_label("**Not reproduced at this scale** on hatexplain") == "not reproduced"
 
 

@@ -160,22 +160,27 @@ def budget_check(frame, baseline: dict, label: str, results: list[dict] | None =
     return out
 
 
-def _mean_std(rows, metric: str) -> tuple[float, float]:
-    values = rows[metric]
-    return float(values.mean()), float(values.std(ddof=0)) if len(values) > 1 else 0.0
+MIN_SEEDS = 3
 
 
-def compare(better, worse, metric: str = "F1") -> dict:
-    """Mean difference of ``metric`` and whether it exceeds the spread over seeds of either side."""
-    (m1, s1), (m2, s2) = _mean_std(better, metric), _mean_std(worse, metric)
-    diff, spread = m1 - m2, max(s1, s2)
-    if min(len(better), len(worse)) < 2:
-        call = "one seed: no spread to judge by"
-    elif abs(diff) <= spread:
+def compare(better, worse, metric: str = "F1", min_seeds: int = MIN_SEEDS) -> dict:
+    """Mean difference of ``metric`` between two groups of runs, called by the book's rule (appendix).
+
+    With fewer than ``min_seeds`` seeds on either side there is no verdict; a difference smaller
+    than the larger spread over seeds (max minus min) of the two is "no difference".
+    """
+    from .variance import spread
+
+    a, b = list(better[metric]), list(worse[metric])
+    diff = sum(a) / len(a) - sum(b) / len(b)
+    points = max(spread(a), spread(b))
+    if min(len(a), len(b)) < min_seeds:
+        call = f"fewer than {min_seeds} seeds: no verdict"
+    elif abs(diff) < points:
         call = "no difference"
     else:
         call = "higher" if diff > 0 else "lower"
-    return {"diff": diff, "spread": spread, "call": call}
+    return {"diff": diff, "spread": points, "call": call}
 
 
 def verdict(frame, baseline: dict, label: str) -> str:
@@ -204,14 +209,16 @@ def verdict(frame, baseline: dict, label: str) -> str:
         c = compare(plmr, group[group.run == best_run])
         wins += c["call"] == "higher"
         parts.append(f"against the best {name} baseline, {best_run} (F1 {means[best_run]:.1f}), PLMR's F1 "
-                     f"{means[plmr.run.iloc[0]]:.1f} differs by {c['diff']:+.1f} (spread over seeds "
+                     f"{means[plmr.run.iloc[0]]:.1f} differs by {c['diff']:+.1f} (larger spread over seeds "
                      f"{c['spread']:.1f}: {c['call']})")
     seeds = plmr.seed.nunique()
     learned = "" if not not_learned(plmr) else (
         f" PLMR's predictor did not learn the task (mean dev accuracy {plmr.dev_acc.mean():.1f}% at its chosen "
         "epoch), although the full-text classifier did at the same budget.")
-    if wins == len(parts) and parts:
-        call = "**Reproduced at this scale**" if seeds >= 3 else "**Reproduced on fewer than 3 seeds (preliminary)**"
+    if seeds < MIN_SEEDS:
+        call = f"**Pending** (fewer than {MIN_SEEDS} PLMR seeds stored)"
+    elif wins == len(parts) and parts:
+        call = "**Reproduced at this scale**"
     elif wins:
         call = "**Partly reproduced at this scale**"
     else:
