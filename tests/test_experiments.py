@@ -167,10 +167,10 @@ def plmr_frame(plmr_f1s, rnp_plm_f1s=(20.0, 22.0, 24.0), gru_f1s=(50.0, 50.0, 50
                                            ("rnp (minilm)", "rnp", "minilm", rnp_plm_f1s, 70.0),
                                            ("fr (gru)", "fr", "gru", gru_f1s, 70.0)):
         rows += [{"dataset_label": "hatexplain", "run": run, "method": method, "encoder": encoder, "seed": i + 1,
-                  "F1": f1, "dev_acc": acc, "dev_chance_acc": 50.0} for i, f1 in enumerate(f1s)]
+                  "F1": f1, "random_F1": 30.0, "dev_acc": acc, "dev_chance_acc": 50.0} for i, f1 in enumerate(f1s)]
     if full_text_dev_acc is not None:
         rows.append({"dataset_label": "hatexplain", "run": "fulltext (minilm)", "method": "fulltext",
-                     "encoder": "minilm", "seed": 1, "F1": 40.0, "dev_acc": full_text_dev_acc,
+                     "encoder": "minilm", "seed": 1, "F1": 40.0, "random_F1": 40.0, "dev_acc": full_text_dev_acc,
                      "dev_chance_acc": 50.0})
     return pd.DataFrame(rows)
 
@@ -210,6 +210,7 @@ def test_plmr_verdict_refuses_a_budget_the_full_text_classifier_did_not_learn_at
         "**Pending**")
     collapsed = pb.verdict(plmr_frame((2.0,) * 3, plmr_dev_acc=52.0), BASELINE, "hatexplain")
     assert collapsed.startswith("**Not reproduced") and "did not learn the task" in collapsed
+    assert "Not above chance: plmr (minilm) (F1 2.0 vs 30.0" in collapsed and "rnp (minilm) (F1" in collapsed
 
 
 def test_plmr_chapter_runs_every_method_with_the_dataset_sparsity():

@@ -212,6 +212,12 @@ def verdict(frame, baseline: dict, label: str) -> str:
                      f"{means[plmr.run.iloc[0]]:.1f} differs by {c['diff']:+.1f} (larger spread over seeds "
                      f"{c['spread']:.1f}: {c['call']})")
     seeds = plmr.seed.nunique()
+    rationalizers = rows[rows.method != "fulltext"].groupby("run")[["F1", "random_F1"]].mean()
+    chance = rationalizers[rationalizers.F1 <= rationalizers.random_F1]
+    at_chance = "" if chance.empty else (
+        " Not above chance: " + ", ".join(f"{run} (F1 {r.F1:.1f} vs {r.random_F1:.1f} for random selection at its "
+                                          "sparsity)" for run, r in chance.iterrows())
+        + " select no better than random words would.")
     learned = "" if not not_learned(plmr) else (
         f" PLMR's predictor did not learn the task (mean dev accuracy {plmr.dev_acc.mean():.1f}% at its chosen "
         "epoch), although the full-text classifier did at the same budget.")
@@ -225,7 +231,7 @@ def verdict(frame, baseline: dict, label: str) -> str:
         call = "**Not reproduced at this scale**"
     return (f"{call} on {label} (paper: up to +{PAPER_GAIN_OVER_PLM:g} F1 over PLM-based, up to "
             f"+{PAPER_GAIN_OVER_GRU:g} over GRU-based methods; {seeds} seed(s) of PLMR here): "
-            + "; ".join(parts) + f".{learned} {head}.")
+            + "; ".join(parts) + f".{at_chance}{learned} {head}.")
 
 
 def summary_table(frame, by=("dataset_label", "run")):
