@@ -17,6 +17,7 @@ from dataclasses import fields, replace
 from ..analysis.homogeneity_experiment import HomogeneityConfig
 from ..experiments.datacard import DatacardConfig
 from ..experiments.degeneration import DegenerationConfig
+from ..experiments.graph import GraphConfig
 
 # A tiny benchmark for smoke builds: every code path, seconds of work.
 SMOKE_SYNTH = {"n_train": 300, "n_dev": 60, "n_test": 60}
@@ -54,6 +55,13 @@ CHAPTERS: dict[str, dict[str, object]] = {
         "cpu": DegenerationConfig(seeds=(1, 2, 3), setting_seeds={"correlated": (1, 2)}),
         "paper": DegenerationConfig(encoders=("gru", "bert-base-uncased"), seeds=(1, 2, 3, 4, 5), gru_epochs=300,
                                     gru_lr=None, plm_epochs=20, plm_max_train=None, plm_max_dev=None),
+    },
+    # Chapter 6, graph rationalization (N2R's GCN experiment) on BA-2Motifs.
+    "graph": {
+        "smoke": GraphConfig(options={"n_graphs": 60}, seeds=(1,), epochs=2),
+        # 1,000 generated graphs (800 train), 100 epochs of batch 32: about two minutes per run on one thread.
+        "cpu": GraphConfig(seeds=(1, 2, 3, 4, 5), epochs=100),
+        "paper": GraphConfig(seeds=(1, 2, 3, 4, 5), epochs=300),
     },
 }
 

@@ -25,11 +25,14 @@ class NodeFeatures(nn.Module):
 class GCN(nn.Module):
     """``layers`` GCNConv, ReLU between them (and after the last when ``final_relu``).
 
+Without ``bias`` a node with zero features and no non-zero neighbours keeps a
+zero state through every layer.
+
     Optional edge weights scale messages (0 removes an edge from message passing).
     """
 
     def __init__(self, input_size: int, hidden_size: int = GCN_HIDDEN, layers: int = GCN_LAYERS,
-                 final_relu: bool = True):
+                 final_relu: bool = True, bias: bool = True):
         super().__init__()
         from torch_geometric.nn import GCNConv
 
@@ -37,7 +40,7 @@ class GCN(nn.Module):
         # normalize=False: each node sums its neighbours' messages (weighted by the edge weight)
         # instead of averaging them by degree. With BA-2Motifs' constant node features the
         # degree-normalised GCN did not separate the classes in our trials; the summing one did.
-        self.convs = nn.ModuleList(GCNConv(a, b, normalize=False) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.convs = nn.ModuleList(GCNConv(a, b, normalize=False, bias=bias) for a, b in zip(sizes[:-1], sizes[1:]))
         self.hidden_size = hidden_size
         self.final_relu = final_relu
 
