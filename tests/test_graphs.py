@@ -276,3 +276,42 @@ def test_node_f1_matches_torch_geometric_groundtruth_metrics():
     valid[:, :25] = 1
     assert rationale_metrics(padded, gold, valid)["F1"] == pytest.approx(ours["F1"])
     assert precision_recall_f1(t.true_pos, t.selected, t.gold)[2] == pytest.approx(ours["F1"])
+
+
+# ------------------------------------------------------------ the chapter's verdict
+
+def verdict_frame(f1_by_method, dev_acc=90.0):
+    import pandas as pd
+
+    rows = [{"method": m, "seed": s + 1, "F1": f1, "acc": dev_acc, "dev_acc": dev_acc, "dev_chance_acc": 50.0}
+            for m, values in f1_by_method.items() for s, f1 in enumerate(values)]
+    return pd.DataFrame(rows)
+
+
+def test_verdict_calls_a_difference_within_the_spread_no_difference():
+    from ratlib.experiments import graph
+
+    frame = verdict_frame({"rnp": [40, 50, 60], "n2r": [45, 55, 65], "mmi_n2r": [70, 71, 72]})
+    assert graph.compare(frame, "n2r")["outcome"] == "no difference"      # +5 within a spread of 8.2
+    assert graph.compare(frame, "mmi_n2r")["outcome"] == "higher"
+    text = graph.verdict(frame)
+    assert "not confirmed" in text and "N2R vs RNP: F1 +5.0" in text and "MMI+N2R vs RNP: F1 +21.0" in text
+    assert "confirmed" in graph.verdict(verdict_frame({"rnp": [10, 11], "n2r": [30, 31]}))
+    assert "not confirmed" not in graph.verdict(verdict_frame({"rnp": [10, 11], "n2r": [30, 31]}))
+
+
+def test_verdict_refuses_to_rank_untrained_runs():
+    from ratlib.experiments import graph
+
+    text = graph.verdict(verdict_frame({"rnp": [0, 0], "n2r": [5, 9]}, dev_acc=51.0))
+    assert "Not learned" in text and "not reproduced at this scale" in text and "vs RNP" not in text
+
+
+def test_chapter_runs_every_method_and_seed_plus_one_control():
+    from ratlib.book.profiles import chapter_config
+
+    config = chapter_config("graph", "cpu")
+    runs = config.train_configs()
+    assert len(runs) == len(config.methods) * len(config.seeds) + 1 and len(config.seeds) >= 3
+    assert {r.method.encoder for r in runs} == {"gcn"} and runs[-1].method.method == "fulltext"
+    assert all(r.data.name == "ba2motifs" for r in runs)
