@@ -142,12 +142,12 @@ class GcnGenerator(nn.Module):
 
 
 class GcnPredictor(nn.Module):
-    """GCN on the graph with unselected nodes' features zeroed -> max over selected nodes -> Dropout -> Linear.
+    """GCN on the subgraph the rationale induces -> max over its nodes -> Dropout -> Linear(hidden -> C).
 
-    The GCN has no bias, so an unselected node only passes on what selected
-    nodes sent it (edges stay: the selected nodes are seen in their graph);
-    the max-pooling runs over the selected nodes. Both are products with Z,
-    so gradients reach the generator for every node.
+    Unselected nodes enter with zero features and their states are zeroed
+    after every layer, so they send nothing: the selected nodes see only each
+    other. The max-pooling runs over the selected nodes. All are products
+    with Z, so gradients reach the generator for every node.
     """
 
     def __init__(self, features: NodeFeatures, encoder: GCN, n_classes: int, dropout: float):
@@ -165,8 +165,7 @@ class GcnPredictor(nn.Module):
 
     def forward(self, batch: dict, embedded: torch.Tensor, keep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         keep = keep * batch["attention_mask"]
-        states = self.encoder(embedded * keep.unsqueeze(-1).to(embedded.dtype), batch["edge_index"],
-                              batch["attention_mask"])
+        states = self.encoder(embedded * keep.unsqueeze(-1).to(embedded.dtype), batch["edge_index"], keep)
         pooled = pooled_max(states, keep)
         return pooled, self.head(pooled)
 
@@ -181,10 +180,10 @@ def build_players(config, *, n_classes: int, embeddings=None, plm: PLMEncoder | 
     """
     if config.uses_graph:
         features = NodeFeatures()
-        # The predictor's states must be non-negative (its max-pooling) and bias-free (masked
-        # nodes stay silent); the generator's last layer stays linear, so its selection logits
-        # do not die with the ReLU. A shared encoder (FR) is the predictor's kind.
-        pred_gcn = GCN(node_features, bias=False)
+        # The predictor's states must be non-negative (its max-pooling); the generator's last
+        # layer stays linear, so its selection logits do not die with the ReLU. A shared
+        # encoder (FR) is the predictor's kind.
+        pred_gcn = GCN(node_features)
         gen_gcn = pred_gcn if shared_encoder else GCN(node_features, final_relu=False)
         return (GcnGenerator(features, gen_gcn, config.selector_dropout),
                 GcnPredictor(features, pred_gcn, n_classes, config.dropout))

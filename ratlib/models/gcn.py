@@ -25,14 +25,11 @@ class NodeFeatures(nn.Module):
 class GCN(nn.Module):
     """``layers`` GCNConv, ReLU between them (and after the last when ``final_relu``).
 
-Without ``bias`` a node with zero features and no non-zero neighbours keeps a
-zero state through every layer.
-
     Optional edge weights scale messages (0 removes an edge from message passing).
     """
 
     def __init__(self, input_size: int, hidden_size: int = GCN_HIDDEN, layers: int = GCN_LAYERS,
-                 final_relu: bool = True, bias: bool = True):
+                 final_relu: bool = True):
         super().__init__()
         from torch_geometric.nn import GCNConv
 
@@ -40,7 +37,7 @@ zero state through every layer.
         # normalize=False: each node sums its neighbours' messages (weighted by the edge weight)
         # instead of averaging them by degree. With BA-2Motifs' constant node features the
         # degree-normalised GCN did not separate the classes in our trials; the summing one did.
-        self.convs = nn.ModuleList(GCNConv(a, b, normalize=False, bias=bias) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.convs = nn.ModuleList(GCNConv(a, b, normalize=False) for a, b in zip(sizes[:-1], sizes[1:]))
         self.hidden_size = hidden_size
         self.final_relu = final_relu
 
@@ -50,14 +47,21 @@ zero state through every layer.
 
     def forward(self, nodes: torch.Tensor, edge_index: torch.Tensor, node_valid: torch.Tensor,
                 edge_weight: torch.Tensor | None = None) -> torch.Tensor:
-        """States (B, T, hidden) of nodes (B, T, F); zeros on padding positions."""
+        """States (B, T, hidden) of nodes (B, T, F); after every layer, zeros where ``node_valid`` is 0.
+
+        ``node_valid`` may be a 0/1 selection: unselected nodes then send
+        nothing at any layer (message passing on the induced subgraph), and
+        the product keeps gradients flowing to the selection.
+        """
         batch, total, _ = nodes.shape
         h = nodes.reshape(batch * total, -1)
+        gate = node_valid.reshape(-1, 1).to(h.dtype)
         for i, conv in enumerate(self.convs):
             h = conv(h, edge_index, edge_weight)
             if self.final_relu or i < len(self.convs) - 1:
                 h = torch.relu(h)
-        return h.view(batch, total, -1) * node_valid.unsqueeze(-1).to(h.dtype)
+            h = h * gate
+        return h.view(batch, total, -1)
 
 
 def pooled_max(states: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
