@@ -220,6 +220,21 @@ def test_unselected_nodes_features_do_not_reach_the_predictor():
     assert torch.count_nonzero(empty) == 0 and torch.count_nonzero(pooled) > 0
 
 
+def test_predictor_sees_only_the_subgraph_the_selection_induces():
+    method = gcn_method().eval()
+    batch = graph_batch()
+    keep = batch["gold"].clone()
+    pooled, _ = method.predictor(batch, batch["node_features"], keep)
+    flat = keep.reshape(-1).bool()
+    source, target = batch["edge_index"]
+    induced = dict(batch, edge_index=batch["edge_index"][:, flat[source] & flat[target]])
+    again, _ = method.predictor(induced, batch["node_features"], keep)
+    assert torch.allclose(pooled, again, atol=1e-6)
+    # ...while the generator reads the whole graph
+    logits = method.generator(batch, batch["node_features"])
+    assert not torch.allclose(logits, method.generator(induced, batch["node_features"]))
+
+
 @pytest.mark.parametrize("name", ["rnp", "n2r", "mmi_n2r"])
 def test_gcn_methods_train_and_the_selector_gets_gradient(name):
     method = gcn_method(name)
