@@ -298,7 +298,8 @@ def test_node_f1_matches_torch_geometric_groundtruth_metrics():
 def verdict_frame(f1_by_method, dev_acc=90.0):
     import pandas as pd
 
-    rows = [{"method": m, "seed": s + 1, "F1": f1, "acc": dev_acc, "dev_acc": dev_acc, "dev_chance_acc": 50.0}
+    rows = [{"method": m, "seed": s + 1, "F1": f1, "acc": dev_acc, "dev_acc": dev_acc, "dev_chance_acc": 50.0,
+             "random_F1": 20.0}
             for m, values in f1_by_method.items() for s, f1 in enumerate(values)]
     return pd.DataFrame(rows)
 
@@ -313,6 +314,8 @@ def test_verdict_calls_a_difference_within_the_spread_no_difference():
     assert "not confirmed" in text and "N2R vs RNP: F1 +5.0" in text and "MMI+N2R vs RNP: F1 +21.0" in text
     assert "confirmed" in graph.verdict(verdict_frame({"rnp": [10, 11], "n2r": [30, 31]}))
     assert "not confirmed" not in graph.verdict(verdict_frame({"rnp": [10, 11], "n2r": [30, 31]}))
+    sampled = graph.verdict(frame, sampled=frame)
+    assert "N2R +5.0 points against RNP (spread 8.2: no difference)" in sampled and "about 20.0" in sampled
 
 
 def test_verdict_refuses_to_rank_untrained_runs():

@@ -76,12 +76,35 @@ def compare(frame, method: str, reference: str = "rnp", metric: str = "F1") -> d
             "outcome": outcome}
 
 
-def verdict(frame) -> str:
+def sampled_comparison(sampled) -> str:
+    """One sentence on the sampled-selection F1 (``runs_frame(results, "test_sampled")``) against RNP and chance."""
+    sampled = sampled[sampled.method != CONTROL]
+    methods = [m for m in dict.fromkeys(sampled["method"]) if m != "rnp"]
+    if "rnp" not in set(sampled["method"]) or not methods:
+        return ""
+    parts = []
+    for method in methods:
+        c = compare(sampled, method)
+        parts.append(f"{METHOD_NAMES.get(method, method)} {c['difference']:+.1f} points against RNP "
+                     f"(spread {c['spread']:.1f}: {c['outcome']})")
+    chance = sampled["random_F1"].mean()
+    return ("**With sampled selection** (Gumbel noise, as in training), F1: " + "; ".join(parts)
+            + f". Selecting the same share of nodes at random scores about {chance:.1f}.")
+
+
+def verdict(frame, sampled=None) -> str:
     """The chapter's verdict, from the stored runs (a :func:`~ratlib.experiments.runs.runs_frame`).
 
     The full-graph control is not a rationalizer: it only says whether the
-    GCN learns the label when it sees every node.
+    GCN learns the label when it sees every node. ``sampled`` (the same runs
+    scored with sampled selection) adds :func:`sampled_comparison`.
     """
+    extra = sampled_comparison(sampled) if sampled is not None else ""
+    text = _verdict(frame)
+    return text + ("\n\n" + extra if extra else "")
+
+
+def _verdict(frame) -> str:
     control = frame[frame.method == CONTROL]
     frame = frame[frame.method != CONTROL]
     methods = list(dict.fromkeys(frame["method"]))
