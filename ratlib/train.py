@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .data.batching import Collator, FeatureTable, PieceFeaturizer, WordFeaturizer, featurize, make_loader
+from .data.batching import FeatureTable, PieceFeaturizer, WordFeaturizer, feature_table, make_loader
 from .data.record import Splits
 from .data.registry import DataConfig, data_version, load_splits
 from .data.stats import dataset_stats
@@ -134,6 +134,9 @@ def _featurizer(config: TrainConfig, splits: Splits):
     """
     from .models import load_encoder
 
+    graphs = [ex for _, exs in splits.items() for ex in exs if getattr(ex, "is_graph", False)]
+    if config.method.uses_graph or graphs:
+        return _graph_featurizer(config, splits, graphs)
     if not config.method.uses_plm:
         vectors = load_word_vectors(config.glove_path)
         vocab = build_vocab((ex.tokens for _, exs in splits.items() for ex in exs), vectors)
@@ -145,13 +148,29 @@ def _featurizer(config: TrainConfig, splits: Splits):
     return featurizer, {"plm": plm}, info, True
 
 
+def _graph_featurizer(config: TrainConfig, splits: Splits, graphs: list):
+    """Graphs for a graph encoder: node features as they are; a clear error when data and encoder do not match."""
+    from .data.graph_batching import GraphFeaturizer
+
+    n_examples = sum(len(exs) for _, exs in splits.items())
+    if not config.method.uses_graph:
+        raise ValueError(f"dataset {config.data.name!r} holds graphs; encoder {config.method.encoder!r} reads text. "
+                         f"Use --encoder gcn")
+    if len(graphs) != n_examples:
+        raise ValueError(f"encoder {config.method.encoder!r} reads graphs; dataset {config.data.name!r} holds texts. "
+                         f"Use a graph dataset such as ba2motifs")
+    feature_dim = len(graphs[0].features[0])
+    info = {"encoder": config.method.encoder, "node_features": feature_dim}
+    return GraphFeaturizer(feature_dim), {"node_features": feature_dim}, info, False
+
+
 def prepare(config: TrainConfig, splits: Splits | None = None) -> Prepared:
     """Load data, featurize it and build the method (fails fast on bad configurations)."""
     config.validate()
     seed_everything(config.seed)
     splits = splits or load_splits(config.data)
     featurizer, model_inputs, info, is_plm = _featurizer(config, splits)
-    tables = {name: FeatureTable(featurize(exs, featurizer)) for name, exs in splits.items()}
+    tables = {name: feature_table(exs, featurizer) for name, exs in splits.items()}
     n_classes = 2
     seed_everything(config.seed)  # the same initial weights whatever loading consumed
     method = build_method(config.method, n_classes=n_classes, **model_inputs)
@@ -209,7 +228,7 @@ def rationale_examples(prep: Prepared, n: int = 6) -> list[dict]:
     if not examples:
         return []
     table = prep.tables["test"]
-    batch = Collator(prep.pad_id)([table[i] for i in range(len(examples))])
+    batch = table.collator(prep.pad_id)([table[i] for i in range(len(examples))])
     out = prep.method.predict(_to_device(batch, prep.device))
     mask = out.mask.float().cpu() * batch["selectable"]
     predicted = out.logits.float().argmax(-1).cpu()
@@ -221,7 +240,8 @@ def rationale_examples(prep: Prepared, n: int = 6) -> list[dict]:
         else:
             words = mask[i, :len(ex.tokens)].numpy()
         rows.append({"id": ex.id, "tokens": list(ex.tokens), "label": ex.label, "predicted": int(predicted[i]),
-                     "gold": ex.mask(), "selected": [int(v) for v in words]})
+                     "gold": ex.mask(), "selected": [int(v) for v in words],
+                     **(ex.display_fields() if hasattr(ex, "display_fields") else {})})
     return rows
 
 

@@ -140,3 +140,38 @@ def diminishing_figure(result: dict):
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def graph_rationales_figure(examples: list[dict], title: str = "", columns: int = 3):
+    """Stored example graphs drawn with networkx: selected nodes filled, motif (gold) nodes ringed.
+
+    Each example is a stored ``rationale_examples`` row of a graph run (``edges``,
+    ``gold``, ``selected``, ``label``, ``predicted``); the layout is seeded, so a
+    rebuild draws the same picture.
+    """
+    import matplotlib.pyplot as plt
+    import networkx as nx
+
+    rows = max(1, -(-len(examples) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 4.0 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, ex in zip(axes.flat, examples):
+        graph = nx.Graph()
+        graph.add_nodes_from(range(len(ex["gold"])))
+        graph.add_edges_from(map(tuple, ex["edges"]))
+        pos = nx.spring_layout(graph, seed=0)
+        fill = ["#ff9800" if s else "#e0e0e0" for s in ex["selected"]]
+        ring = ["#1565c0" if g else "#9e9e9e" for g in ex["gold"]]
+        widths = [3.0 if g else 0.8 for g in ex["gold"]]
+        nx.draw_networkx_edges(graph, pos, ax=ax, edge_color="#9e9e9e", width=1.0)
+        nx.draw_networkx_nodes(graph, pos, ax=ax, node_color=fill, edgecolors=ring, linewidths=widths,
+                               node_size=140)
+        motif = ("house", "cycle")[ex["label"]] if ex["label"] in (0, 1) else str(ex["label"])
+        hits = sum(1 for s, g in zip(ex["selected"], ex["gold"]) if s and g)
+        ax.set_title(f"{motif}, predicted {('house', 'cycle')[ex['predicted']]}\n"
+                     f"{sum(ex['selected'])} selected, {hits} of {sum(ex['gold'])} motif nodes", fontsize=10)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -77,3 +77,8 @@ def highlight_rationale(tokens, gold=None, selected=None) -> str:
 RATIONALE_LEGEND = ('<p><span style="background:#ffd54f">selected</span> · '
                     '<span style="text-decoration:underline;text-decoration-thickness:2px;'
                     'text-decoration-color:#1565c0">gold rationale</span></p>')
+
+
+GRAPH_LEGEND = ('<p><span style="background:#ff9800">&nbsp;&#9679;&nbsp;</span> selected node · '
+                '<span style="border:3px solid #1565c0;border-radius:50%">&nbsp;&nbsp;&nbsp;</span> motif '
+                '(gold) node · <span style="background:#e0e0e0">&nbsp;&#9679;&nbsp;</span> not selected</p>')

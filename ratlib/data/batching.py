@@ -134,6 +134,17 @@ class FeatureTable(torch.utils.data.Dataset):
         row["row"] = i
         return row
 
+    def collator(self, pad_id: int) -> "Collator":
+        return Collator(pad_id)
+
+
+def feature_table(examples: Sequence[Example], featurizer):
+    """The model-facing table of ``examples``: the featurizer's own (graphs) or a featurized text table."""
+    make_table = getattr(featurizer, "table", None)
+    if make_table is not None:
+        return make_table(examples)
+    return FeatureTable(featurize(examples, featurizer))
+
 
 class Collator:
     """Pads a list of rows to the batch's longest sequence."""
@@ -209,7 +220,7 @@ class BucketBatchSampler(Sampler):
         return (len(self.lengths) + self.batch_size - 1) // self.batch_size
 
 
-def make_loader(table: FeatureTable, pad_id: int, batch_size: int, shuffle: bool, seed: int = 0) -> DataLoader:
-    """A DataLoader over a :class:`FeatureTable` with bucketing and dynamic padding."""
+def make_loader(table, pad_id: int, batch_size: int, shuffle: bool, seed: int = 0) -> DataLoader:
+    """A DataLoader over a table (:class:`FeatureTable`, or a graph table) with bucketing and dynamic padding."""
     sampler = BucketBatchSampler(table.lengths, batch_size, shuffle=shuffle, seed=seed)
-    return DataLoader(table, batch_sampler=sampler, collate_fn=Collator(pad_id), num_workers=0)
+    return DataLoader(table, batch_sampler=sampler, collate_fn=table.collator(pad_id), num_workers=0)

@@ -79,7 +79,7 @@ def dataset_names() -> list[str]:
 def _import_builders() -> None:
     # Builders register themselves on import; importing here keeps the
     # registry complete whichever module a caller imported first.
-    from . import beer, hotel, eraser, synth  # noqa: F401
+    from . import beer, hotel, eraser, graphs, synth  # noqa: F401
 
 
 def data_version(name: str) -> str | None:

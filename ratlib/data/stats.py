@@ -11,8 +11,13 @@ def split_stats(examples: Sequence[Example]) -> dict:
 
     ``rationale_share`` is the percent of tokens inside the gold rationale,
     over the annotated examples (after truncation); ``None`` when the split
-    has no annotation (Beer's train and dev files).
+    has no annotation (Beer's train and dev files). Graphs: nodes are the
+    tokens, and graphs, nodes, edges and motif share are added.
     """
+    if examples and getattr(examples[0], "is_graph", False):
+        from .graphs import graph_split_stats
+
+        return graph_split_stats(examples)
     n = len(examples)
     n_pos = sum(1 for ex in examples if ex.label == 1)
     annotated = [ex for ex in examples if ex.annotated]

@@ -21,7 +21,7 @@ from ..methods import MethodConfig
 from ..train import TRAINER_VERSION, TrainConfig
 from .degeneration import transformer_examples as rationale_examples  # noqa: F401 (the chapter's examples)
 from .needs import Need, missing, run_need, stored_need
-from .runs import METRICS, not_learned, runs_frame
+from .runs import METRICS, MIN_SEEDS, compare, not_learned, runs_frame  # noqa: F401 (compare: the chapter's rule)
 
 # PLMR's headline claims (abstract): up to +17 F1 over PLM-based and up to +9 over GRU-based rationalizers.
 PAPER_GAIN_OVER_PLM = 17.0
@@ -158,29 +158,6 @@ def budget_check(frame, baseline: dict, label: str, results: list[dict] | None =
             out["first_epoch_at_target"] = first
             out["texts_seen_at_target"] = None if first is None else first * r["data"]["train"]["n"]
     return out
-
-
-MIN_SEEDS = 3
-
-
-def compare(better, worse, metric: str = "F1", min_seeds: int = MIN_SEEDS) -> dict:
-    """Mean difference of ``metric`` between two groups of runs, called by the book's rule (appendix).
-
-    With fewer than ``min_seeds`` seeds on either side there is no verdict; a difference smaller
-    than the larger spread over seeds (max minus min) of the two is "no difference".
-    """
-    from .variance import spread
-
-    a, b = list(better[metric]), list(worse[metric])
-    diff = sum(a) / len(a) - sum(b) / len(b)
-    points = max(spread(a), spread(b))
-    if min(len(a), len(b)) < min_seeds:
-        call = f"fewer than {min_seeds} seeds: no verdict"
-    elif abs(diff) < points:
-        call = "no difference"
-    else:
-        call = "higher" if diff > 0 else "lower"
-    return {"diff": diff, "spread": points, "call": call}
 
 
 def verdict(frame, baseline: dict, label: str) -> str:

@@ -209,3 +209,24 @@ def compute_statement(summary: dict, what: str) -> str:
             f"UTC, during {summary['busy_hours']:.2f} h of wall-clock time with at least one run going and at most "
             f"{summary['max_concurrent']} at once, on {machines}. (Each run's interval is its stored end time minus "
             f"its training time; loading data and models is not counted.)")
+
+
+MIN_SEEDS = 3
+
+
+def compare(better, worse, metric: str = "F1", min_seeds: int = MIN_SEEDS) -> dict:
+    """Mean difference of ``metric`` between two groups of runs, called by the book's rule (appendix).
+
+    With fewer than ``min_seeds`` seeds on either side there is no verdict; a difference smaller
+    than the larger spread over seeds (max minus min) of the two is "no difference".
+    """
+    a, b = list(better[metric]), list(worse[metric])
+    diff = sum(a) / len(a) - sum(b) / len(b)
+    points = max(max(a) - min(a), max(b) - min(b))
+    if min(len(a), len(b)) < min_seeds:
+        call = f"fewer than {min_seeds} seeds: no verdict"
+    elif abs(diff) < points:
+        call = "no difference"
+    else:
+        call = "higher" if diff > 0 else "lower"
+    return {"diff": diff, "spread": points, "call": call}

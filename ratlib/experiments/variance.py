@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field, replace
 from ..data.registry import DataConfig
 from ..methods import MethodConfig
 from ..results import cached
-from ..train import TrainConfig
+from ..train import TRAINER_VERSION, TrainConfig
 from .needs import Need, run_need
 
 RESULT_KIND = "variance"
@@ -79,6 +79,7 @@ class VarianceConfig:
     cost_epochs: tuple[int, int] = (1, 2)
     # Methods whose stored full-scale runs (all seeds) are compared under the verdict rule.
     compared_methods: tuple[str, ...] = ("rnp", "fr")
+    trainer_version: int = TRAINER_VERSION  # ratlib.train.TRAINER_VERSION; the stored cpu runs are version 1
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -87,7 +88,7 @@ class VarianceConfig:
         data = DataConfig(name="synth", aspect=self.aspect, max_train=max_train, balance_dev=True,
                           options=dict(self.synth if synth is None else synth))
         method = MethodConfig(method=method or self.method, encoder="gru", lr_encoder=self.lr, lr_head=self.lr)
-        return TrainConfig(data=data, method=method, seed=seed, epochs=epochs)
+        return TrainConfig(data=data, method=method, seed=seed, epochs=epochs, trainer_version=self.trainer_version)
 
     def cheap_run(self, seed: int, epochs: int | None = None) -> TrainConfig:
         return self._run(seed, epochs or self.cheap_epochs, self.cheap_max_train)

@@ -18,6 +18,7 @@ METHODS = ("rnp", "fr", "plmr", "n2r", "mmi_n2r", "fulltext")
 FULL_TEXT_MODES = ("layer_s", "skip_pruning", "none")
 PLM_POOLINGS = ("cls", "max")
 GRU = "gru"
+GCN = "gcn"   # graph convolutional network on node features (graph datasets)
 
 # Defaults per (method family, encoder kind). Sources: FR/N2R code and papers for the
 # GRU family; Bert-MCD's learning rates for their PLM runs; PLMR's run script for PLMR.
@@ -28,6 +29,12 @@ _DEFAULTS = {
     ("rnp", "plm"): dict(_MMI_FAMILY, lr_encoder=1e-5, lr_head=1e-4, autocast_bf16=True),
     ("n2r", "gru"): dict(_MMI_FAMILY, norm_lambda=1.0, lr_encoder=1e-4, lr_head=1e-4, autocast_bf16=False),
     ("n2r", "plm"): dict(_MMI_FAMILY, norm_lambda=1.0, lr_encoder=1e-5, lr_head=1e-4, autocast_bf16=True),
+    # GCN (graphs): the text family's weights, Adam at 5e-3 (the summing GCN learned the labels within 40 epochs at that rate in our trials), the motif's node
+    # share (5 of 25) as target, and no continuity term (node numbering carries no order).
+    ("rnp", "gcn"): dict(_MMI_FAMILY, sparsity=0.2, continuity_lambda=0.0, lr_encoder=5e-3, lr_head=5e-3,
+                         autocast_bf16=False),
+    ("n2r", "gcn"): dict(_MMI_FAMILY, sparsity=0.2, continuity_lambda=0.0, norm_lambda=1.0, lr_encoder=5e-3,
+                         lr_head=5e-3, autocast_bf16=False),
     ("plmr", "plm"): dict(sparsity=0.2, sparsity_lambda=5.0, continuity_lambda=10.0, cls_lambda=1.0,
                           dropout=0.2, selector_dropout=0.1, lr_encoder=5e-6, lr_head=2e-5,
                           split_fractions=[1 / 3, 2 / 3], full_text="layer_s", full_text_lambda=2.0,
@@ -46,7 +53,7 @@ class MethodConfig:
     """Method, encoder and every hyper-parameter of a rationalization run."""
 
     method: str = "rnp"                     # rnp | fr | plmr | n2r | mmi_n2r | fulltext (no selection)
-    encoder: str = GRU                      # "gru" or a PLM name for load_plm ("minilm", "mpnet", ...)
+    encoder: str = GRU                      # "gru", "gcn" (graphs) or a PLM name for load_plm ("minilm", ...)
     sparsity: float | None = None           # target share of selected tokens (s; PLMR's alpha)
     sparsity_lambda: float | None = None    # lambda1
     continuity_lambda: float | None = None  # lambda2
@@ -71,7 +78,7 @@ class MethodConfig:
 
     def __post_init__(self):
         family = _FAMILY.get(self.method)
-        kind = GRU if self.encoder == GRU else "plm"
+        kind = self.encoder if self.encoder in (GRU, GCN) else "plm"
         for name, value in _DEFAULTS.get((family, kind), {}).items():
             if getattr(self, name) is None:
                 setattr(self, name, list(value) if isinstance(value, list) else value)
@@ -109,7 +116,11 @@ class MethodConfig:
     # ------------------------------------------------------------ derived values
     @property
     def uses_plm(self) -> bool:
-        return self.encoder != GRU
+        return self.encoder not in (GRU, GCN)
+
+    @property
+    def uses_graph(self) -> bool:
+        return self.encoder == GCN
 
     def resolve_split(self, n_layers: int) -> tuple[int, int]:
         """PLMR's (s, e) for an encoder of ``n_layers`` layers.
@@ -134,8 +145,11 @@ class MethodConfig:
         if not isinstance(self.encoder, str) or not self.encoder.strip():
             raise ConfigError(f"encoder = {self.encoder!r}: expected 'gru' or a pre-trained encoder name")
         if self.method == "plmr" and not self.uses_plm:
-            raise ConfigError("encoder = 'gru': PLMR splits a pre-trained transformer into layers; "
+            raise ConfigError(f"encoder = {self.encoder!r}: PLMR splits a pre-trained transformer into layers; "
                               "use a PLM encoder such as 'minilm' or 'mpnet'")
+        if self.uses_graph and (not self.freeze_embeddings or self.gru_hidden != 100):
+            raise ConfigError("encoder = 'gcn': freeze_embeddings and gru_hidden apply to text encoders; the GCN's "
+                              "size is fixed (ratlib.models.gcn)")
         if not self.uses_plm and not self.freeze_embeddings:
             raise ConfigError("freeze_embeddings = False: GRU methods always keep the word vectors frozen; "
                               "the flag applies to PLM encoders")

@@ -16,7 +16,8 @@ class FR(RNP):
 
 
 @register_method("fr")
-def build_fr(config: MethodConfig, *, n_classes: int, embeddings=None, plm=None) -> FR:
+def build_fr(config: MethodConfig, *, n_classes: int, embeddings=None, plm=None, node_features=None) -> FR:
     generator, predictor = build_players(config, n_classes=n_classes, embeddings=embeddings, plm=plm,
+                                         node_features=node_features,
                                          shared_encoder=True)
     return FR(config, generator, predictor)

@@ -33,8 +33,10 @@ class FullText(RNP):
 
 
 @register_method("fulltext")
-def build_fulltext(config: MethodConfig, *, n_classes: int, embeddings=None, plm=None) -> FullText:
+def build_fulltext(config: MethodConfig, *, n_classes: int, embeddings=None, plm=None,
+                   node_features=None) -> FullText:
     # Shared encoder: the unused generator costs a head, not a second copy of the transformer.
     generator, predictor = build_players(config, n_classes=n_classes, embeddings=embeddings, plm=plm,
+                                         node_features=node_features,
                                          shared_encoder=True)
     return FullText(config, generator, predictor)

@@ -64,12 +64,15 @@ class MMIN2R(N2R):
 
 
 @register_method("n2r")
-def build_n2r(config: MethodConfig, *, n_classes: int, embeddings=None, plm=None) -> N2R:
-    generator, predictor = build_players(config, n_classes=n_classes, embeddings=embeddings, plm=plm)
+def build_n2r(config: MethodConfig, *, n_classes: int, embeddings=None, plm=None, node_features=None) -> N2R:
+    generator, predictor = build_players(config, n_classes=n_classes, embeddings=embeddings, plm=plm,
+                                         node_features=node_features)
     return N2R(config, generator, predictor)
 
 
 @register_method("mmi_n2r")
-def build_mmi_n2r(config: MethodConfig, *, n_classes: int, embeddings=None, plm=None) -> MMIN2R:
-    generator, predictor = build_players(config, n_classes=n_classes, embeddings=embeddings, plm=plm)
+def build_mmi_n2r(config: MethodConfig, *, n_classes: int, embeddings=None, plm=None,
+                  node_features=None) -> MMIN2R:
+    generator, predictor = build_players(config, n_classes=n_classes, embeddings=embeddings, plm=plm,
+                                         node_features=node_features)
     return MMIN2R(config, generator, predictor)

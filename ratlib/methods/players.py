@@ -12,6 +12,7 @@ import copy
 import torch
 from torch import nn
 
+from ..models.gcn import GCN, NodeFeatures, pooled_max
 from ..models.gru import BiGRU, FrozenEmbedding
 from ..models.heads import ClassifierHead, SelectorHead, masked_max_pool
 from ..models.plm import PLMEncoder
@@ -120,13 +121,72 @@ class PlmPredictor(nn.Module):
         return pooled, self.head(pooled)
 
 
+class GcnGenerator(nn.Module):
+    """Node features -> GCN over the whole graph -> LayerNorm -> Dropout -> Linear(hidden -> 2) per node."""
+
+    def __init__(self, features: NodeFeatures, encoder: GCN, selector_dropout: float):
+        super().__init__()
+        self.features = features
+        self.encoder = encoder
+        self.head = SelectorHead(encoder.output_size, selector_dropout)
+
+    @property
+    def embedding_source(self) -> nn.Module:
+        return self.features
+
+    def embed(self, batch: dict) -> torch.Tensor:
+        return self.features(batch)
+
+    def forward(self, batch: dict, embedded: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(embedded, batch["edge_index"], batch["attention_mask"]))
+
+
+class GcnPredictor(nn.Module):
+    """GCN on the subgraph the rationale induces -> max over its nodes -> Dropout -> Linear(hidden -> C).
+
+    Unselected nodes enter with zero features and their states are zeroed
+    after every layer, so they send nothing: the selected nodes see only each
+    other. The max-pooling runs over the selected nodes. All are products
+    with Z, so gradients reach the generator for every node.
+    """
+
+    def __init__(self, features: NodeFeatures, encoder: GCN, n_classes: int, dropout: float):
+        super().__init__()
+        self.features = features
+        self.encoder = encoder
+        self.head = ClassifierHead(encoder.output_size, n_classes, dropout)
+
+    @property
+    def embedding_source(self) -> nn.Module:
+        return self.features
+
+    def embed(self, batch: dict) -> torch.Tensor:
+        return self.features(batch)
+
+    def forward(self, batch: dict, embedded: torch.Tensor, keep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        keep = keep * batch["attention_mask"]
+        states = self.encoder(embedded * keep.unsqueeze(-1).to(embedded.dtype), batch["edge_index"], keep)
+        pooled = pooled_max(states, keep)
+        return pooled, self.head(pooled)
+
+
 def build_players(config, *, n_classes: int, embeddings=None, plm: PLMEncoder | None = None,
-                  shared_encoder: bool = False) -> tuple[nn.Module, nn.Module]:
+                  node_features: int | None = None, shared_encoder: bool = False) -> tuple[nn.Module, nn.Module]:
     """Generator and predictor for ``config.encoder``; one encoder for both when ``shared_encoder`` (FR).
 
     With a PLM and separate players, the predictor gets a deep copy of ``plm``
-    (both start from the same pre-trained weights).
+    (both start from the same pre-trained weights). ``node_features`` is the
+    width of a graph's node features (encoder ``gcn``).
     """
+    if config.uses_graph:
+        features = NodeFeatures()
+        # The predictor's states must be non-negative (its max-pooling); the generator's last
+        # layer stays linear, so its selection logits do not die with the ReLU. A shared
+        # encoder (FR) is the predictor's kind.
+        pred_gcn = GCN(node_features)
+        gen_gcn = pred_gcn if shared_encoder else GCN(node_features, final_relu=False)
+        return (GcnGenerator(features, gen_gcn, config.selector_dropout),
+                GcnPredictor(features, pred_gcn, n_classes, config.dropout))
     if config.uses_plm:
         if config.freeze_embeddings:
             plm.freeze_embeddings()

@@ -152,5 +152,5 @@ class PLMR(RationaleMethod):
 
 
 @register_method("plmr")
-def build_plmr(config: MethodConfig, *, n_classes: int, embeddings=None, plm=None) -> PLMR:
+def build_plmr(config: MethodConfig, *, n_classes: int, embeddings=None, plm=None, node_features=None) -> PLMR:
     return PLMR(config, plm, n_classes)

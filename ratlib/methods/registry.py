@@ -10,7 +10,7 @@ _BUILDERS: dict[str, Callable[..., RationaleMethod]] = {}
 
 
 def register_method(name: str):
-    """Decorator: ``builder(config, *, n_classes, embeddings, plm) -> RationaleMethod`` for ``name``."""
+    """Decorator: ``builder(config, *, n_classes, embeddings, plm, node_features) -> RationaleMethod`` for ``name``."""
     def wrap(builder):
         if name in _BUILDERS:
             raise ValueError(f"method {name!r} is registered twice")
@@ -29,10 +29,12 @@ def _load_builtin() -> None:
     from . import fr, fulltext, n2r, plmr, rnp  # noqa: F401
 
 
-def build_method(config: MethodConfig, *, n_classes: int, embeddings=None, plm=None) -> RationaleMethod:
+def build_method(config: MethodConfig, *, n_classes: int, embeddings=None, plm=None,
+                 node_features: int | None = None) -> RationaleMethod:
     """A method with fresh heads and its optimizers, checked against its encoder first.
 
     ``embeddings``: the (V, d) word-vector matrix (row 0 = zeros) for ``encoder='gru'``;
+    ``node_features``: the width of the node features for ``encoder='gcn'`` (graphs);
     ``plm``: a :class:`ratlib.models.PLMEncoder` for any other encoder. The method
     fine-tunes ``plm`` in place (and deep-copies it when it needs two encoders),
     so pass a freshly loaded one per run.
@@ -41,6 +43,15 @@ def build_method(config: MethodConfig, *, n_classes: int, embeddings=None, plm=N
     config.validate(n_layers=plm.n_layers if plm is not None else None)
     if not isinstance(n_classes, int) or n_classes < 2:
         raise ConfigError(f"n_classes = {n_classes!r}: expected an integer >= 2")
+    if config.uses_graph:
+        if not isinstance(node_features, int) or node_features < 1:
+            raise ConfigError(f"encoder = 'gcn' needs node_features= (the width of the node features, an integer "
+                              f">= 1); got {node_features!r}")
+        if embeddings is not None or plm is not None:
+            raise ConfigError("encoder = 'gcn' reads node features; embeddings= and plm= are for text encoders")
+        return _BUILDERS[config.method](config, n_classes=n_classes, node_features=node_features)
+    if node_features is not None:
+        raise ConfigError(f"node_features= is for encoder = 'gcn', not {config.encoder!r}")
     if config.uses_plm:
         if plm is None:
             raise ConfigError(f"encoder = {config.encoder!r} needs plm= (e.g. ratlib.models.load_encoder"

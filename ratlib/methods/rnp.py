@@ -98,6 +98,7 @@ class RNP(RationaleMethod):
 
 
 @register_method("rnp")
-def build_rnp(config: MethodConfig, *, n_classes: int, embeddings=None, plm=None) -> RNP:
-    generator, predictor = build_players(config, n_classes=n_classes, embeddings=embeddings, plm=plm)
+def build_rnp(config: MethodConfig, *, n_classes: int, embeddings=None, plm=None, node_features=None) -> RNP:
+    generator, predictor = build_players(config, n_classes=n_classes, embeddings=embeddings, plm=plm,
+                                         node_features=node_features)
     return RNP(config, generator, predictor)

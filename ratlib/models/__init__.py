@@ -1,4 +1,7 @@
-"""Encoders and heads: frozen word vectors + BiGRU, and pre-trained transformers layer by layer."""
+"""Encoders and heads: frozen word vectors + BiGRU, pre-trained transformers layer by layer, and a GCN for graphs.
+
+``ratlib.models.gcn`` imports torch-geometric (the ``graph`` extra) when a GCN is built.
+"""
 from .gru import BiGRU, FrozenEmbedding, reverse_within_length
 from .heads import ClassifierHead, SelectorHead, masked_max_pool
 from .plm import (LayerContext, PLMEncoder, PLMSource, PLMUnavailableError, file_sha256, load_encoder,
