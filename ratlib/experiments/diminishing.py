@@ -141,10 +141,11 @@ def probe_run(prep, fractions, draws: int, forms, batch_size: int, seed: int) ->
 
 
 def compute(config: DiminishingConfig) -> dict:
-    from tqdm.auto import tqdm
+    from ..progress import progress
 
     rows, runs = [], []
-    for cfg in tqdm(config.train_configs(), desc="probing predictors"):
+    configs = config.train_configs()
+    for cfg in progress(configs, "probing predictors", step=1 / max(len(configs), 1)):
         prep = _trained(cfg)
         for row in probe_run(prep, config.fractions, config.draws, config.forms, config.batch_size, cfg.seed):
             rows.append({"encoder": cfg.method.encoder, "seed": cfg.seed, "dataset": cfg.data.name, **row})
