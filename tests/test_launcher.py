@@ -49,7 +49,7 @@ def test_ray_sweep_stores_runs_reports_a_failure_and_skips_stored_runs(tmp_path,
     good = [config(seed=1), config(seed=2)]
     bad = config(name="beer", data_dir=str(tmp_path / "no-beer-here"))  # fails inside the task
     sweep = [good[0], bad, good[1]]
-    monkeypatch.setattr(cli, "sweep_needs", lambda chapters, profile: [run_need(cfg) for cfg in sweep])
+    monkeypatch.setattr(cli, "sweep_needs", lambda chapters, profile, full_design=False: [run_need(cfg) for cfg in sweep])
     assert main(["sweep", "tiny", "--launcher", "ray", "--num-cpus", "2", "--retries", "1"]) == 1
     out = capsys.readouterr().out
     assert "on 2 CPUs and 0 GPUs" in out
