@@ -312,3 +312,9 @@ def test_budget_check_finds_the_first_epoch_at_target():
     results = [{"key": frame.key.iloc[-1], "history": history, "data": {"train": {"n": 4438}}}]
     check = pb.budget_check(frame, BASELINE, "hatexplain", results)
     assert check["valid"] and check["first_epoch_at_target"] == 2 and check["texts_seen_at_target"] == 8876
+
+
+def test_plmr_verdict_with_a_baseline_short_of_seeds_says_where_it_was_tested():
+    text = pb.verdict(plmr_frame((20.0, 22.0, 24.0), rnp_plm_f1s=(10.0, 12.0)), BASELINE, "hatexplain")
+    assert text.startswith("**Not reproduced where tested** (against the PLM-based baselines pending")
+    assert sc.verdict_label(text) == "not reproduced (where tested)"

@@ -178,13 +178,15 @@ def verdict(frame, baseline: dict, label: str) -> str:
     means = rows[rows.method != "fulltext"].groupby("run").F1.mean()
     plm_runs = rows[(rows.encoder != "gru") & ~rows.method.isin(["plmr", "fulltext"])]
     gru_runs = rows[rows.encoder == "gru"]
-    parts, wins = [], 0
+    parts, wins, untested = [], 0, []
     for name, group in (("PLM-based", plm_runs), ("GRU-based", gru_runs)):
         if group.empty:
             continue
         best_run = group.groupby("run").F1.mean().idxmax()
         c = compare(plmr, group[group.run == best_run])
         wins += c["call"] == "higher"
+        if c["call"].startswith("fewer than"):
+            untested.append(name)
         parts.append(f"against the best {name} baseline, {best_run} (F1 {means[best_run]:.1f}), PLMR's F1 "
                      f"{means[plmr.run.iloc[0]]:.1f} differs by {c['diff']:+.1f} (larger spread over seeds "
                      f"{c['spread']:.1f}: {c['call']})")
@@ -204,6 +206,11 @@ def verdict(frame, baseline: dict, label: str) -> str:
         call = "**Reproduced at this scale**"
     elif wins:
         call = "**Partly reproduced at this scale**"
+    elif untested and len(untested) < len(parts):
+        call = (f"**Not reproduced where tested** (against the {' and '.join(untested)} baselines pending: fewer "
+                f"than {MIN_SEEDS} seeds stored)")
+    elif untested:
+        call = f"**Pending** (fewer than {MIN_SEEDS} seeds of the baselines stored)"
     else:
         call = "**Not reproduced at this scale**"
     return (f"{call} on {label} (paper: up to +{PAPER_GAIN_OVER_PLM:g} F1 over PLM-based, up to "
