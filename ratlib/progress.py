@@ -60,7 +60,10 @@ def progress(iterable: Iterable, desc: str, *, enabled: bool = True, total: int 
     if not enabled:
         return _Quiet(iterable)
     if is_terminal():
-        from tqdm.auto import tqdm
+        # tqdm.std, not tqdm.auto: the latter's asyncio class opens an extra iterator over
+        # ``iterable`` when it is made, and a DataLoader iterator draws a seed from torch's
+        # global generator, so the bar itself would change a training run.
+        from tqdm.std import tqdm
 
         return tqdm(iterable, desc=desc, total=total, **tqdm_kwargs)
     return LineProgress(iterable, desc, total=total, step=step)

@@ -35,8 +35,8 @@ RESULT_KIND = "runs"
 
 # What the trainer does beyond the configuration's own fields, by version:
 # 1: Gumbel samples of the sampled test evaluation are drawn from the training RNG stream,
-#    so a run's training noise depends on how much was evaluated (results stored before
-#    2026-12-03);
+#    so a run's training noise depends on how much was evaluated, and every epoch draws one
+#    extra loader seed from it (results stored before 2026-12-03);
 # 2: evaluation draws from a generator of its own, seeded per epoch, and leaves the
 #    training stream untouched.
 TRAINER_VERSION = 2
@@ -347,6 +347,11 @@ def train(config: TrainConfig, *, store: bool = True, resume: bool = True, progr
         started = time.perf_counter()
         loader.batch_sampler.set_epoch(epoch)
         logs = []
+        if config.trainer_version < 2:
+            # Version 1 wrapped the loader in tqdm.auto's bar, which opened (and dropped) one
+            # extra loader iterator per epoch; each iterator draws a seed from torch's global
+            # generator, so version 1 runs are reproduced by drawing it here.
+            iter(loader)
         bar = progress_bar(loader, f"epoch {epoch + 1}/{config.epochs}", enabled=progress, leave=False)
         for batch in bar:
             logs.append(prep.method.train_step(_to_device(batch, prep.device)))

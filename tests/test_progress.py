@@ -32,3 +32,20 @@ def test_disabled_progress_is_silent(capsys):
     bar.set_postfix(a=1)
     assert list(bar) == [1, 2, 3]
     assert capsys.readouterr().err == ""
+
+
+def test_a_live_bar_leaves_torch_random_stream_alone(monkeypatch):
+    """A bar must not change a run: tqdm.auto opened an extra DataLoader iterator, which draws a seed."""
+    import torch
+    from torch.utils.data import DataLoader
+
+    import ratlib.progress as progress_mod
+
+    monkeypatch.setattr(progress_mod, "is_terminal", lambda stream=None: True)
+    loader = DataLoader(list(range(10)), batch_size=2)
+    torch.manual_seed(0)
+    list(loader)
+    plain = torch.rand(1)
+    torch.manual_seed(0)
+    list(progress_mod.progress(loader, "bar", leave=False))
+    assert torch.equal(torch.rand(1), plain)
