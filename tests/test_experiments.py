@@ -245,8 +245,9 @@ def test_scorecard_without_stored_results_is_all_pending(tmp_path, monkeypatch):
     monkeypatch.setenv("RATLIB_CACHE", str(tmp_path / "cache"))
     card = sc.scorecard("smoke")
     assert len(card) == len(sc.CLAIMS) and set(card.verdict) == {"pending"}
-    table = sc.to_markdown(card)
-    assert "[PLMR beats GRU-based rationalizers by up to 9 F1](ch03_plmr.html)" in table
+    table = sc.to_html(card)
+    assert '<a href="ch03_plmr.html">PLMR beats GRU-based rationalizers by up to 9 F1</a>' in table
+    assert table.count("<tr>") == len(sc.CLAIMS) + 1
 
 
 def test_scorecard_reads_the_stored_cpu_results():

@@ -211,10 +211,20 @@ def scorecard(profile: str, claims=CLAIMS):
     return pd.DataFrame(rows)
 
 
-def to_markdown(frame) -> str:
-    """The scorecard as a Markdown table linking each claim to its chapter's page (a sibling page)."""
-    lines = ["| paper | claim | measured | scale | verdict |", "|---|---|---|---|---|"]
+def to_html(frame) -> str:
+    """The scorecard as an HTML table, each claim linking to its chapter's page (a sibling page).
+
+    HTML rather than Markdown: a notebook's Markdown output is rendered without the table extension.
+    """
+    import html
+
+    head = "".join(f"<th>{h}</th>" for h in ("paper", "claim", "measured", "scale", "verdict"))
+    rows = []
     for r in frame.itertuples():
-        claim = r.claim if r.chapter == "not written yet" else f"[{r.claim}]({r.chapter}.html)"
-        lines.append(f"| {r.paper} | {claim} | {r.measured or '—'} | {r.scale or '—'} | **{r.verdict}** |")
-    return "\n".join(lines)
+        claim = html.escape(r.claim)
+        if r.chapter != "not written yet":
+            claim = f'<a href="{r.chapter}.html">{claim}</a>'
+        cells = [html.escape(r.paper), claim, html.escape(r.measured or "—"), html.escape(r.scale or "—"),
+                 f"<b>{html.escape(r.verdict)}</b>"]
+        rows.append("<tr>" + "".join(f'<td style="text-align:left">{c}</td>' for c in cells) + "</tr>")
+    return f'<table class="scorecard"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
