@@ -23,7 +23,7 @@ the child process's, with the kernel level it really used.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 from ..data.registry import DataConfig
 from ..methods import MethodConfig
