@@ -67,6 +67,9 @@ def _add_method_args(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--method", required=True)
     p.add_argument("--encoder", default="gru", help="gru, minilm, mpnet, or a Hugging Face hub name")
+    p.add_argument("--recipe", default="paper", choices=["paper", "cpu"],
+                   help="paper: the papers' settings (default); cpu: the book's cpu-profile settings for this "
+                        "method and encoder (ratlib/methods/recipes.py). Flags below win over the recipe.")
     for f in fields(MethodConfig):
         if f.name in ("method", "encoder"):
             continue
@@ -78,14 +81,17 @@ def cmd_train(args) -> int:
     from dataclasses import fields
 
     from .methods import MethodConfig
+    from .methods.recipes import recipe_settings
     from .train import TrainConfig, summary_line, train
 
     overrides = {f.name: getattr(args, f"m_{f.name}") for f in fields(MethodConfig)
                  if f.name not in ("method", "encoder") and getattr(args, f"m_{f.name}") is not None}
-    method = MethodConfig(method=args.method, encoder=args.encoder, **overrides)
+    settings = {**recipe_settings(args.recipe, args.method, args.encoder), **overrides}
+    method = MethodConfig(method=args.method, encoder=args.encoder, **settings)
     config = TrainConfig(data=data_config_from_args(args), method=method, seed=args.seed, epochs=args.epochs,
                          batch_size=args.batch_size, glove_path=args.glove, piece_rule=args.piece_rule)
-    result = train(config, store=not args.no_store, resume=not args.no_resume, progress=not args.quiet)
+    result = train(config, store=not args.no_store, resume=not args.no_resume, progress=not args.quiet,
+                   recipe=args.recipe)
     if args.out:
         from .io import write_json
 

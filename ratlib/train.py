@@ -79,12 +79,13 @@ class TrainConfig:
         for name, value in LEGACY_VALUES.items():
             data.setdefault(name, value)
         data["data"] = DataConfig.from_json(data["data"])
-        data["method"] = MethodConfig.from_dict(data["method"])
+        data["method"] = MethodConfig.from_stored(data["method"])
         return cls(**data)
 
     def identity(self) -> dict:
         """What a stored result is keyed by: the config and the data's generator version."""
         config = {k: v for k, v in self.to_json().items() if LEGACY_VALUES.get(k, object()) != v}
+        config["method"] = self.method.identity()
         return {**config, "data_version": data_version(self.data.name)}
 
     def key(self) -> str:
@@ -316,12 +317,13 @@ def _epoch_record(epoch: int, logs: list[dict], prep: Prepared, seconds: float) 
 
 
 def train(config: TrainConfig, *, store: bool = True, resume: bool = True, progress: bool = True,
-          log_epochs: bool = True, results_root=None, checkpoints=None) -> dict:
+          log_epochs: bool = True, results_root=None, checkpoints=None, recipe: str | None = None) -> dict:
     """Train (or fetch the stored result of) one run; returns the result record.
 
     ``progress`` shows tqdm bars; ``log_epochs`` prints one line per epoch;
     ``checkpoints`` is a folder for the run's checkpoints instead of its own
-    folder in the cache (``ratlib verify`` recomputes runs in a scratch folder).
+    folder in the cache (``ratlib verify`` recomputes runs in a scratch folder);
+    ``recipe`` names the settings recipe a command line asked for (recorded, not hashed).
     """
     if store:
         stored = load_result(RESULT_KIND, config.identity(), results_root)
@@ -386,6 +388,7 @@ def train(config: TrainConfig, *, store: bool = True, resume: bool = True, progr
         "eval_selection": ("Gumbel sampling (test_argmax: argmax)" if config.method.eval_sample
                            else "argmax (test_sampled: Gumbel sampling)"),
         "piece_rule": config.piece_rule if prep.is_plm else None,
+        **({"recipe": recipe} if recipe else {}),
     }
     if store:
         save_result(RESULT_KIND, config.identity(), result, results_root)

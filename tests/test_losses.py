@@ -62,6 +62,24 @@ def test_plmr_sparsity_drops_cls_and_divides_by_all_real_positions():
         plmr_sparsity_loss([m1], attention, levels)
 
 
+def test_continuity_window_matches_the_official_fixed_width_mean():
+    """The official GRU code pads each batch to 256 positions and averages |Z_t - Z_t-1| over all of them."""
+    g = torch.Generator().manual_seed(4)
+    mask = (torch.rand(3, 17, generator=g) > 0.5).float()
+    mask[0, 12:] = 0                                  # a shorter text inside the batch
+    official = torch.zeros(3, 256)
+    official[:, :17] = mask
+    expected = torch.mean(torch.abs(official[:, 1:] - official[:, :-1]))
+    assert continuity_loss(mask, window=256).item() == pytest.approx(expected.item(), rel=1e-6)
+    assert continuity_loss(mask, window=17).item() == pytest.approx(continuity_loss(mask).item(), rel=1e-6)
+    # A 100-token batch weighs continuity 99/255 of its own-width mean.
+    wide = (torch.rand(2, 100, generator=g) > 0.5).float()
+    wide[:, -1] = 0
+    assert continuity_loss(wide, 256).item() == pytest.approx(continuity_loss(wide).item() * 99 / 255, rel=1e-6)
+    with pytest.raises(ValueError, match="continuity_window = 8"):
+        continuity_loss(mask, window=8)
+
+
 def test_plmr_continuity_drops_cls_column():
     m1 = torch.tensor([[1., 0., 0., 1.]])  # without [CLS]: 0 0 1 -> 1 change of 2
     m2 = torch.tensor([[1., 1., 0., 1.]])  # without [CLS]: 1 0 1 -> 2 changes of 2

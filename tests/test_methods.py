@@ -360,16 +360,16 @@ def test_n2r_alone_gives_the_generator_no_cross_entropy_gradient():
 
 
 @pytest.mark.parametrize("name", ["n2r", "mmi_n2r"])
-def test_n2r_takes_two_steps_and_the_second_leaves_the_predictor_alone(name):
+def test_n2r_takes_two_steps_and_with_cleared_grads_the_second_leaves_the_predictor_alone(name):
     torch.manual_seed(9)
-    method = make(name)
+    method = make(name, n2r_frozen_grads="none")
     snapshots = []
     original = method._step
 
-    def step(loss):
+    def step(loss, **kwargs):
         before = [p.detach().clone() for p in method.predictor.parameters()]
         heads = [p.detach().clone() for p in method.generator.head.parameters()]
-        original(loss)
+        original(loss, **kwargs)
         snapshots.append((
             all(torch.equal(a, b) for a, b in zip(before, method.predictor.parameters())),
             all(torch.equal(a, b) for a, b in zip(heads, method.generator.head.parameters()))))
@@ -381,6 +381,47 @@ def test_n2r_takes_two_steps_and_the_second_leaves_the_predictor_alone(name):
     assert not pred_same_1                   # step 1 trains the predictor
     assert pred_same_2 and not gen_same_2    # step 2 trains the generator only
     assert {"loss", "sparsity", "norm", "norm_loss", "cls_loss"} <= set(logs)
+    assert all(method.optimizer.state[p]["step"] == 1 for p in method.predictor.parameters() if p.requires_grad)
+
+
+@pytest.mark.parametrize("name", ["n2r", "mmi_n2r"])
+def test_n2r_norm_step_moves_the_frozen_predictor_by_adams_momentum_as_the_official_code(name):
+    """torch 1.13's zero_grad() leaves zero gradients, so the norm step's Adam update still moves the
+    predictor: with g = 0, m2 = b1 m1, v2 = b2 v1, p -= lr m2 / (1 - b1^2) / (sqrt(v2 / (1 - b2^2)) + eps)."""
+    torch.manual_seed(9)
+    method = make(name)
+    assert method.config.n2r_frozen_grads == "zero"     # the default: the official behaviour
+    after_first = {}
+    original = method._step
+
+    def step(loss, **kwargs):
+        original(loss, **kwargs)
+        if not after_first:
+            for p in (q for q in method.predictor.parameters() if q.requires_grad):
+                state = method.optimizer.state[p]
+                after_first[p] = (p.detach().clone(), state["exp_avg"].clone(), state["exp_avg_sq"].clone())
+
+    method._step = step
+    method.train_step(gru_batch())
+    group = method.optimizer.param_groups[0]
+    b1, b2 = group["betas"]
+    moved = 0
+    for p, (p1, m1, v1) in after_first.items():
+        lr = next(g["lr"] for g in method.optimizer.param_groups if any(q is p for q in g["params"]))
+        m2, v2 = b1 * m1, b2 * v1
+        expected = p1 - lr * (m2 / (1 - b1 ** 2)) / ((v2 / (1 - b2 ** 2)).sqrt() + group["eps"])
+        assert method.optimizer.state[p]["step"] == 2
+        assert torch.allclose(p.detach(), expected, rtol=1e-5, atol=1e-8)
+        moved += not torch.equal(p.detach(), p1)
+    assert moved > 0
+
+
+def test_n2r_frozen_grads_is_checked_and_only_for_n2r():
+    with pytest.raises(ConfigError, match="n2r_frozen_grads"):
+        MethodConfig(method="n2r", n2r_frozen_grads="zeros").validate()
+    with pytest.raises(ConfigError, match="n2r and mmi_n2r only"):
+        MethodConfig(method="rnp", n2r_frozen_grads="zero").validate()
+    assert MethodConfig(method="rnp").n2r_frozen_grads is None
 
 
 # ------------------------------------------------------------------ learning at all

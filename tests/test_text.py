@@ -77,3 +77,25 @@ def test_truncated_words_count_as_unselected(minilm_tokenizer):
     assert len(enc["input_ids"]) == 8
     sel = [1] * 8
     assert pieces_to_words(sel, enc["word_index"], enc["first_piece"], 20).tolist() == [1] * 6 + [0] * 14
+
+
+def test_vocabulary_from_every_split_feeds_training_the_same_vectors_as_one_from_training_only():
+    """The vocabulary holds the data's words that have a GloVe vector, and vectors are frozen, so which
+    splits it is built from changes only row numbers: a training text gets the same vectors either way
+    (dev and test words then keep their GloVe vectors, as with the official code's full-GloVe lookup)."""
+    from ratlib.data.registry import DataConfig, load_splits
+
+    splits = load_splits(DataConfig(name="synth", options={"n_train": 60, "n_dev": 40, "n_test": 40}))
+    vectors = load_word_vectors()
+    every = build_vocab((ex.tokens for _, exs in splits.items() for ex in exs), vectors)
+    train_only = build_vocab((ex.tokens for ex in splits.train), vectors)
+    assert len(every) > len(train_only)                                # dev/test add words
+    for ex in splits.train:
+        a = every.embeddings[every.encode(ex.tokens)]
+        b = train_only.embeddings[train_only.encode(ex.tokens)]
+        np.testing.assert_array_equal(a, b)
+    index = vectors.index()
+    dev_word = next(w for ex in splits.dev for w in ex.tokens if w.lower() not in train_only.stoi
+                    and w.lower() in index)
+    np.testing.assert_array_equal(every.embeddings[every.stoi[dev_word.lower()]],
+                                  vectors.vectors[index[dev_word.lower()]])

@@ -104,9 +104,25 @@ def test_cli_train_writes_json_and_prints_summary(tmp_path, capsys):
     assert code == 0
     data = json.loads(out.read_text())
     assert data["config"]["method"]["sparsity"] == 0.2
+    assert data["recipe"] == "paper"                                   # the default, recorded
+    assert data["config"]["method"]["continuity_window"] == 256        # the official GRU normalisation
     assert set(data["test"]) == {"S", "acc", "P", "R", "F1", "failure_rate"}
     assert "fr/gru synth aspect 0 seed 1" in capsys.readouterr().out
     assert main(["train", "--method", "nope", "--epochs", "1", "--quiet"]) == 2
+
+
+def test_cli_recipe_cpu_gives_the_books_gru_settings_and_flags_win(tmp_path):
+    out = tmp_path / "run.json"
+    args = ["train", "--method", "mmi_n2r", "--recipe", "cpu", "--dataset", "synth", "--epochs", "1",
+            "--batch-size", "32", "--quiet", "--no-store", "--out", str(out), "--option", "n_train=120",
+            "--option", "n_dev=30", "--option", "n_test=30"]
+    assert main(args + ["--lr-head", "0.002"]) == 0
+    data = json.loads(out.read_text())
+    method = data["config"]["method"]
+    assert data["recipe"] == "cpu"
+    assert method["lr_encoder"] == 1e-3 and method["lr_head"] == 0.002
+    assert "continuity_window" not in method                           # each batch's own width (not hashed)
+    assert method["n2r_frozen_grads"] == "zero"
 
 
 def test_plm_run_scores_rationales_at_word_level():

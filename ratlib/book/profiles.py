@@ -21,6 +21,7 @@ from ..experiments.diminishing import DiminishingConfig
 from ..experiments.plmr_baselines import HATEXPLAIN, Dataset, PLMRBaselinesConfig
 from ..experiments.variance import VarianceConfig
 from ..experiments.graph import GraphConfig
+from ..experiments.n2r_vs_mmi import SYNTH_APPEARANCE, N2RConfig
 
 # A tiny benchmark for smoke builds: every code path, seconds of work.
 SMOKE_SYNTH = {"n_train": 300, "n_dev": 60, "n_test": 60}
@@ -31,6 +32,12 @@ PROFILES = ("smoke", "cpu", "paper")
 # shows only stored runs; widen these as the sweep (`ratlib sweep plmr --profile cpu`) lands.
 CPU_PLMR_SEEDS_STORED = {"rnp/minilm": (1, 2, 3), "fr/minilm": (1,), "plmr/minilm": (1, 2, 3), "fulltext/minilm": (1,),
                          "rnp/gru": (1, 2, 3), "fr/gru": (1, 2, 3)}
+
+# Seeds of chapter 5's cpu runs stored so far, per "method/dataset label" (the rest: seeds 1-5).
+CPU_N2R_SEEDS_STORED = {"rnp/hatexplain": (1, 2, 3), "n2r/hatexplain": (), "mmi_n2r/hatexplain": (),
+                        "rnp, continuity over 256/hatexplain": (),
+                        "rnp/synth appearance": (1, 2, 3), "n2r/synth appearance": (),
+                        "mmi_n2r/synth appearance": ()}
 
 CHAPTERS: dict[str, dict[str, object]] = {
     # Chapter 1, token homogeneity (PLMR Fig. 2).
@@ -49,8 +56,9 @@ CHAPTERS: dict[str, dict[str, object]] = {
         # lr 1e-3 instead of the papers' 1e-4: at 1e-4 the GRU methods need hundreds of
         # epochs (the papers run 300), which 2 CPU cores cannot afford for every page.
         # trainer_version 1: how the stored runs were trained (evaluation drew from the training stream).
-        "cpu": DatacardConfig(aspects=(0, 1, 2), methods=("rnp", "fr", "mmi_n2r"), epochs=40, lr=1e-3,
-                              trainer_version=1),
+        # n2r_frozen_grads "none": how the stored MMI+N2R runs were trained (Adam skipped the frozen predictor).
+        "cpu": DatacardConfig(aspects=(0, 1, 2), methods=("rnp", "fr", "mmi_n2r"), epochs=40,
+                              trainer_version=1, n2r_frozen_grads="none"),
         "paper": DatacardConfig(aspects=(0, 1, 2), methods=("rnp", "fr", "n2r", "mmi_n2r"),
                                 seeds=(1, 2, 3, 4, 5), epochs=300, lr=None),
     },
@@ -90,6 +98,22 @@ CHAPTERS: dict[str, dict[str, object]] = {
         "paper": DiminishingConfig(source_profile="paper", encoders=("gru", "bert-base-uncased"),
                                    seeds=(1, 2, 3, 4, 5)),
     },
+    # Chapter 5, N2R against MMI and convergence (N2R Tables 1 and 3), GRU methods.
+    "n2r": {
+        "smoke": N2RConfig(datasets=(Dataset(label="synth", data={"name": "synth", "options": SMOKE_SYNTH,
+                                                                  "balance_dev": True},
+                                             sparsity=0.125, plm_epochs=0, gru_epochs=1),), seeds=(1,)),
+        # HateXplain as chapter 3's GRU runs (30 epochs, sparsity 0.4; its RNP runs are shared) and the
+        # generated appearance aspect as the data card's (40 epochs; its RNP runs, trainer version 1, are
+        # shared); RNP with the official continuity normalisation on HateXplain as a recipe check.
+        "cpu": N2RConfig(method_seeds=CPU_N2R_SEEDS_STORED, dataset_trainer_versions={SYNTH_APPEARANCE.label: 1},
+                         continuity_check=(HATEXPLAIN.label,)),
+        "paper": N2RConfig(datasets=tuple(Dataset(label=f"beer {name}", data={"name": "beer", "aspect": aspect,
+                                                                            "balance_dev": True},
+                                                  sparsity=0.125, plm_epochs=0, gru_epochs=300)
+                                          for aspect, name in enumerate(("appearance", "aroma", "palate"))),
+                           gru_lr=None, continuity_window=256),
+    },
     # Appendix: how far a run moves across CPU kernel paths, against the seed spread.
     "variance": {
         "smoke": VarianceConfig(synth=SMOKE_SYNTH, seeds=(1, 2), kernels=("native", "default"),
@@ -107,7 +131,8 @@ CHAPTERS: dict[str, dict[str, object]] = {
         "smoke": GraphConfig(options={"n_graphs": 60}, seeds=(1,), epochs=2),
         # 1,000 generated graphs (800 train), 80 epochs of batch 32: two to three minutes per run on one thread.
         # trainer_version 1: how the stored runs were trained (evaluation drew from the training stream).
-        "cpu": GraphConfig(seeds=(1, 2, 3, 4, 5), epochs=80, trainer_version=1),
+        # n2r_frozen_grads "none": the stored N2R runs' norm step left the frozen predictor alone.
+        "cpu": GraphConfig(seeds=(1, 2, 3, 4, 5), epochs=80, trainer_version=1, n2r_frozen_grads="none"),
         "paper": GraphConfig(seeds=(1, 2, 3, 4, 5), epochs=300),
     },
 }

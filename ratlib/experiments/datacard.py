@@ -9,8 +9,9 @@ from dataclasses import asdict, dataclass, field
 
 from ..baselines import lexical_rationale
 from ..data.registry import DataConfig, load_splits
-from ..methods import MethodConfig
+from ..methods import MethodConfig, n2r_knobs
 from ..metrics import summarize, tally
+from ..methods.recipes import CPU_GRU_LR
 from ..train import TRAINER_VERSION, TrainConfig
 from .needs import Need, run_need, stored_need
 from .runs import not_learned
@@ -28,12 +29,13 @@ class DatacardConfig:
     epochs: int = 40
     max_train: int | None = None
     max_dev: int | None = None
-    lr: float | None = 1e-3          # None: the methods' own defaults (1e-4, the papers' recipe)
+    lr: float | None = CPU_GRU_LR         # None: the methods' own defaults (1e-4, the papers' recipe)
     # Balance dev as PLMR does: on the unbalanced dev set (84% positive) a predictor that
     # answers "positive" to an empty rationale scores 84%, and model selection preferred that
     # epoch to every learning one (seen: FR picked epoch 1 of 40, S 0, F1 0).
     balance_dev: bool = True
     trainer_version: int = TRAINER_VERSION  # ratlib.train.TRAINER_VERSION; the stored cpu runs are version 1
+    n2r_frozen_grads: str | None = None     # MethodConfig.n2r_frozen_grads (None: the method's default)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -44,7 +46,8 @@ class DatacardConfig:
 
     def train_configs(self) -> list[TrainConfig]:
         lr = {} if self.lr is None else {"lr_encoder": self.lr, "lr_head": self.lr}
-        return [TrainConfig(data=self.data_config(a), method=MethodConfig(method=m, encoder="gru", **lr),
+        return [TrainConfig(data=self.data_config(a), method=MethodConfig(method=m, encoder="gru", **lr,
+                                                                       **n2r_knobs(m, self.n2r_frozen_grads)),
                             seed=s, epochs=self.epochs, trainer_version=self.trainer_version)
                 for a in self.aspects for m in self.methods for s in self.seeds]
 

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from ..data.registry import DataConfig
 from ..methods import MethodConfig
+from ..methods.recipes import CPU_GRU_LR
 from ..train import TRAINER_VERSION, TrainConfig
 from .needs import Need, run_need
 from .runs import not_learned, runs_frame, setting_name
@@ -31,7 +32,7 @@ class DegenerationConfig:
     # Per-setting seeds overriding ``seeds``, e.g. {"correlated": (1, 2)}.
     setting_seeds: dict = field(default_factory=dict, hash=False)
     gru_epochs: int = 40
-    gru_lr: float | None = 1e-3          # None: the papers' 1e-4
+    gru_lr: float | None = CPU_GRU_LR         # None: the papers' 1e-4
     gru_max_train: int | None = None
     plm_epochs: int = 3
     plm_max_train: int | None = 1200

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from ..data.registry import DataConfig
-from ..methods import MethodConfig
+from ..methods import MethodConfig, n2r_knobs
 from ..train import TRAINER_VERSION, TrainConfig
 from .needs import Need, run_need
 from .runs import compare as compare_runs
@@ -37,6 +37,7 @@ class GraphConfig:
     # first seed, same budget): does it learn the label at all when nothing is hidden?
     full_text_control: bool = True
     trainer_version: int = TRAINER_VERSION  # ratlib.train.TRAINER_VERSION; the stored cpu runs are version 1
+    n2r_frozen_grads: str | None = None     # MethodConfig.n2r_frozen_grads (None: the method's default)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -48,7 +49,8 @@ class GraphConfig:
         methods = [(m, s) for m in self.methods for s in self.seeds]
         if self.full_text_control:
             methods.append(("fulltext", min(self.seeds)))
-        return [TrainConfig(data=self.data_config(), method=MethodConfig(method=m, encoder="gcn"), seed=s,
+        return [TrainConfig(data=self.data_config(),
+                            method=MethodConfig(method=m, encoder="gcn", **n2r_knobs(m, self.n2r_frozen_grads)), seed=s,
                             epochs=self.epochs, batch_size=self.batch_size, trainer_version=self.trainer_version)
                 for m, s in methods]
 

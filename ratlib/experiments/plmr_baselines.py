@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from ..data.registry import DataConfig
 from ..methods import MethodConfig
+from ..methods.recipes import CPU_GRU_LR
 from ..train import TRAINER_VERSION, TrainConfig
 from .degeneration import transformer_examples as rationale_examples  # noqa: F401 (the chapter's examples)
 from .needs import Need, missing, run_need, stored_need
@@ -70,7 +71,7 @@ class PLMRBaselinesConfig:
     seeds: tuple[int, ...] = (1, 2, 3)
     # Per-method seeds overriding ``seeds`` (e.g. while a sweep is still being stored).
     method_seeds: dict = field(default_factory=dict, hash=False)
-    gru_lr: float | None = 1e-3          # as the data card; None: the papers' 1e-4
+    gru_lr: float | None = CPU_GRU_LR         # as the data card; None: the papers' 1e-4
     full_text_control: bool = True
     baseline_seed: int = 0
     trainer_version: int = TRAINER_VERSION

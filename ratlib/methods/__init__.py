@@ -7,7 +7,7 @@
     pred = method.predict(batch, sample=config.eval_sample)
 """
 from .base import Prediction, RationaleMethod
-from .config import FULL_TEXT_MODES, METHODS, ConfigError, MethodConfig
+from .config import FULL_TEXT_MODES, METHODS, ConfigError, MethodConfig, n2r_knobs
 from .fr import FR
 from .n2r import MMIN2R, N2R
 from .plmr import PLMR
@@ -15,7 +15,7 @@ from .registry import build_method, describe_method, register_method, registered
 from .rnp import RNP
 
 __all__ = [
-    "Prediction", "RationaleMethod", "FULL_TEXT_MODES", "METHODS", "ConfigError", "MethodConfig",
+    "Prediction", "RationaleMethod", "FULL_TEXT_MODES", "METHODS", "ConfigError", "MethodConfig", "n2r_knobs",
     "FR", "MMIN2R", "N2R", "PLMR", "RNP", "build_method", "describe_method", "register_method",
     "registered_methods",
 ]

@@ -16,6 +16,10 @@ from ..io import write_json
 
 METHODS = ("rnp", "fr", "plmr", "n2r", "mmi_n2r", "fulltext")
 FULL_TEXT_MODES = ("layer_s", "skip_pruning", "none")
+# N2R's norm step freezes the predictor. "zero": its gradients are zero tensors, so Adam still moves it
+# by its momentum and counts the step (the official code: torch 1.13's zero_grad() leaves zeros);
+# "none": its gradients are cleared, so Adam skips it (ratlib's first recipe).
+N2R_FROZEN_GRADS = ("zero", "none")
 PLM_POOLINGS = ("cls", "max")
 GRU = "gru"
 GCN = "gcn"   # graph convolutional network on node features (graph datasets)
@@ -27,13 +31,13 @@ _MMI_FAMILY = dict(sparsity=0.125, sparsity_lambda=11.0, continuity_lambda=12.0,
 _DEFAULTS = {
     ("rnp", "gru"): dict(_MMI_FAMILY, lr_encoder=1e-4, lr_head=1e-4, autocast_bf16=False),
     ("rnp", "plm"): dict(_MMI_FAMILY, lr_encoder=1e-5, lr_head=1e-4, autocast_bf16=True),
-    ("n2r", "gru"): dict(_MMI_FAMILY, norm_lambda=1.0, lr_encoder=1e-4, lr_head=1e-4, autocast_bf16=False),
-    ("n2r", "plm"): dict(_MMI_FAMILY, norm_lambda=1.0, lr_encoder=1e-5, lr_head=1e-4, autocast_bf16=True),
+    ("n2r", "gru"): dict(_MMI_FAMILY, norm_lambda=1.0, n2r_frozen_grads="zero", lr_encoder=1e-4, lr_head=1e-4, autocast_bf16=False),
+    ("n2r", "plm"): dict(_MMI_FAMILY, norm_lambda=1.0, n2r_frozen_grads="zero", lr_encoder=1e-5, lr_head=1e-4, autocast_bf16=True),
     # GCN (graphs): the text family's weights, Adam at 5e-3 (the summing GCN learned the labels within 40 epochs at that rate in our trials), the motif's node
     # share (5 of 25) as target, and no continuity term (node numbering carries no order).
     ("rnp", "gcn"): dict(_MMI_FAMILY, sparsity=0.2, continuity_lambda=0.0, lr_encoder=5e-3, lr_head=5e-3,
                          autocast_bf16=False),
-    ("n2r", "gcn"): dict(_MMI_FAMILY, sparsity=0.2, continuity_lambda=0.0, norm_lambda=1.0, lr_encoder=5e-3,
+    ("n2r", "gcn"): dict(_MMI_FAMILY, sparsity=0.2, continuity_lambda=0.0, norm_lambda=1.0, n2r_frozen_grads="zero", lr_encoder=5e-3,
                          lr_head=5e-3, autocast_bf16=False),
     ("plmr", "plm"): dict(sparsity=0.2, sparsity_lambda=5.0, continuity_lambda=10.0, cls_lambda=1.0,
                           dropout=0.2, selector_dropout=0.1, lr_encoder=5e-6, lr_head=2e-5,
@@ -41,7 +45,16 @@ _DEFAULTS = {
                           d_lambda=1.0, autocast_bf16=True),
 }
 # fulltext (no selection, a reference) shares RNP's learning rates and dropout.
+# Fields added after results were stored, with the value that reproduces those results (None: the
+# field does not apply). identity() leaves a field out while it holds that value, so older results keep
+# their keys; TrainConfig.from_json gives a stored configuration without the field that value.
+LEGACY_VALUES = {"continuity_window": None, "n2r_frozen_grads": "none"}
 _FAMILY = {"rnp": "rnp", "fr": "rnp", "n2r": "n2r", "mmi_n2r": "n2r", "plmr": "plmr", "fulltext": "rnp"}
+
+
+def n2r_knobs(method: str, frozen_grads: str | None) -> dict:
+    """``{"n2r_frozen_grads": frozen_grads}`` for the N2R methods when given, else ``{}`` (for chapter configs)."""
+    return {"n2r_frozen_grads": frozen_grads} if frozen_grads is not None and method in ("n2r", "mmi_n2r") else {}
 
 
 class ConfigError(ValueError):
@@ -75,6 +88,9 @@ class MethodConfig:
     eval_sample: bool = False               # evaluate with Gumbel samples instead of argmax
     freeze_embeddings: bool = True          # PLM embedding layer frozen (GRU word vectors always are)
     autocast_bf16: bool | None = None       # bfloat16 autocast when the method runs on CUDA
+    continuity_window: int | None = None    # continuity mean over this many positions (the official GRU
+                                            # code pads to 256); None: over the batch's own padded width
+    n2r_frozen_grads: str | None = None     # N2R's norm step: "zero" (official) or "none"; see N2R_FROZEN_GRADS
 
     def __post_init__(self):
         family = _FAMILY.get(self.method)
@@ -91,6 +107,12 @@ class MethodConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def identity(self) -> dict:
+        """:meth:`to_dict` without the later-added fields that hold their legacy value or do not apply
+        (None): what result keys hash."""
+        return {k: v for k, v in self.to_dict().items()
+                if not (k in LEGACY_VALUES and (v is None or v == LEGACY_VALUES[k]))}
+
     @classmethod
     def from_dict(cls, data: dict, where: str = "method config") -> "MethodConfig":
         if not isinstance(data, dict):
@@ -100,6 +122,16 @@ class MethodConfig:
         if unknown:
             raise ConfigError(f"{where}: unknown field(s) {unknown}; known fields are {sorted(known)}")
         return cls(**data)
+
+    @classmethod
+    def from_stored(cls, data: dict, where: str = "stored method config") -> "MethodConfig":
+        """A configuration read from a stored result: a later-added field it lacks takes its legacy
+        value (what ran then), where the field applies to the method; otherwise as :meth:`from_dict`."""
+        config = cls.from_dict(data, where=where)
+        for name, legacy in LEGACY_VALUES.items():
+            if name not in data and getattr(config, name) is not None:
+                setattr(config, name, legacy)
+        return config
 
     def to_json(self, path) -> None:
         write_json(path, self.to_dict())
@@ -167,6 +199,15 @@ class MethodConfig:
             raise ConfigError(f"plm_pooling = {self.plm_pooling!r}: expected one of {list(PLM_POOLINGS)}")
         if self.method in ("n2r", "mmi_n2r"):
             _check_range("norm_lambda", self.norm_lambda, 0.0, math.inf)
+            if self.n2r_frozen_grads not in N2R_FROZEN_GRADS:
+                raise ConfigError(f"n2r_frozen_grads = {self.n2r_frozen_grads!r}: expected one of "
+                                  f"{list(N2R_FROZEN_GRADS)}")
+        elif self.n2r_frozen_grads is not None:
+            raise ConfigError(f"n2r_frozen_grads = {self.n2r_frozen_grads!r}: applies to n2r and mmi_n2r only")
+        if self.continuity_window is not None and (
+                not isinstance(self.continuity_window, int) or isinstance(self.continuity_window, bool)
+                or self.continuity_window < 2):
+            raise ConfigError(f"continuity_window = {self.continuity_window!r}: expected an integer >= 2 or null")
         if self.method == "plmr":
             self._validate_plmr(n_layers)
         return self

@@ -15,9 +15,21 @@ def sparsity_loss(mask: torch.Tensor, valid: torch.Tensor, target: float) -> tor
     return torch.abs((mask * valid).sum() / valid.sum() - target)
 
 
-def continuity_loss(mask: torch.Tensor) -> torch.Tensor:
-    """Mean absolute change between neighbouring positions, ``mean_{b,t} |Z_t - Z_{t-1}|``."""
-    return torch.abs(mask[:, 1:] - mask[:, :-1]).mean()
+def continuity_loss(mask: torch.Tensor, window: int | None = None) -> torch.Tensor:
+    """Mean absolute change between neighbouring positions, ``mean_{b,t} |Z_t - Z_{t-1}|``.
+
+    With ``window``, the mean runs over ``window - 1`` steps per row, as if the (B, T) mask were
+    padded with zeros to ``window`` positions (the official GRU code pads every batch to 256):
+    the same sum over a fixed denominator, so short batches are not weighed more.
+    """
+    steps = torch.abs(mask[:, 1:] - mask[:, :-1])
+    if window is None:
+        return steps.mean()
+    if mask.shape[1] > window:
+        raise ValueError(f"continuity_window = {window}: the batch is {mask.shape[1]} positions wide; "
+                         "the window must cover the longest text (max_len)")
+    # The step from the last column into the zero padding counts too.
+    return (steps.sum() + mask[:, -1].abs().sum() * (mask.shape[1] < window)) / (mask.shape[0] * (window - 1))
 
 
 def selection_rate(mask: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:

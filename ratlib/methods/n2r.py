@@ -10,7 +10,10 @@ gradient stored), but gradients flow through its computation to Z.
   (only Omega reaches the generator); step 2 is the N2R step on a fresh Z.
 * ``mmi_n2r``: step 1 is a plain RNP step; step 2 the N2R step.
 
-Two optimizer steps per batch. ``Enc`` is the predictor's pooled vector:
+Two optimizer steps per batch, of one Adam over both players. In the norm step the
+predictor's gradients are zero tensors by default (``n2r_frozen_grads="zero"``, as in the
+official code under torch 1.13), so Adam still moves it by its momentum and counts the step;
+``"none"`` clears them and Adam leaves the predictor alone. ``Enc`` is the predictor's pooled vector:
 the max-pooled BiGRU states, or the final [CLS] state of a transformer.
 """
 from __future__ import annotations
@@ -37,7 +40,7 @@ class N2R(RNP):
         pooled, _ = self.predictor(batch, emb_p, z)
         nl = norm_loss(pooled)
         sp = sparsity_loss(z, batch["selectable"], cfg.sparsity)
-        ct = continuity_loss(z)
+        ct = continuity_loss(z, cfg.continuity_window)
         loss = cfg.norm_lambda * nl + cfg.sparsity_lambda * sp + cfg.continuity_lambda * ct
         return {"loss": loss, "norm_loss": nl, "norm": representation_norm(pooled.detach()).mean(),
                 "norm_sparsity_loss": sp, "norm_continuity_loss": ct}
@@ -50,7 +53,7 @@ class N2R(RNP):
         with frozen(self.predictor):
             with self._autocast():
                 second = self._norm_terms(batch)
-            self._step(second["loss"])
+            self._step(second["loss"], clear_grads=self.config.n2r_frozen_grads == "none")
         logs = {k: v for k, v in first.items() if k != "loss"}
         logs.update({k: v for k, v in second.items() if k != "loss"})
         return scalars(loss=first["loss"].detach() + second["loss"].detach(), mmi_loss=first["loss"],

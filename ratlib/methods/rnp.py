@@ -63,14 +63,16 @@ class RNP(RationaleMethod):
         _, logits = self.predictor(batch, emb_p, z.detach() if detach_rationale else z)
         ce = F.cross_entropy(logits.float(), batch["labels"])
         sp = sparsity_loss(z, batch["selectable"], cfg.sparsity)
-        ct = continuity_loss(z)
+        ct = continuity_loss(z, cfg.continuity_window)
         loss = cfg.cls_lambda * ce + cfg.sparsity_lambda * sp + cfg.continuity_lambda * ct
         return {"loss": loss, "cls_loss": ce, "sparsity_loss": sp, "continuity_loss": ct,
                 "sparsity": selection_rate(z.detach(), batch["selectable"]),
                 "accuracy": accuracy(logits.detach(), batch["labels"])}
 
-    def _step(self, loss: torch.Tensor) -> None:
-        self.optimizer.zero_grad(set_to_none=True)
+    def _step(self, loss: torch.Tensor, clear_grads: bool = True) -> None:
+        """One Adam step on ``loss``; ``clear_grads=False`` zeroes old gradients instead of clearing them,
+        so parameters frozen for this step still take Adam's momentum-only step (torch < 2.0's default)."""
+        self.optimizer.zero_grad(set_to_none=clear_grads)
         loss.backward()
         self.optimizer.step()
 

@@ -1,0 +1,200 @@
+"""Chapter 5: N2R against MMI, and how fast each converges (N2R Tables 1 and 3).
+
+On each dataset the GRU rationalizer is trained with three objectives on the
+same data, budget and learning rates: RNP (MMI alone), N2R alone (the
+predictor learns from a detached rationale, the generator only from the norm
+of the predictor's representation) and MMI+N2R (an RNP step, then the norm
+step). A method's numbers are means over seeds, and differences are called by
+the book's rule (:func:`ratlib.experiments.runs.compare`).
+
+Convergence is counted in two currencies, both read from each run's stored
+history: epochs, and CPU-minutes of training, until the test F1 is within
+:data:`CONVERGED_WITHIN` points of the run's own best.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+from ..methods import MethodConfig, n2r_knobs
+from ..methods.recipes import CPU_GRU_LR, PAPER_CONTINUITY_WINDOW
+from ..train import TRAINER_VERSION, TrainConfig
+from .needs import Need, missing, run_need
+from .plmr_baselines import HATEXPLAIN, Dataset
+from .runs import METRICS, MIN_SEEDS, compare, mean_std_table, runs_frame
+
+# N2R's headline claims: +5.1 to +13.5 F1 over MMI (RNP) on its beer/hotel tables; MMI+N2R at least N2R.
+PAPER_GAIN_RANGE = (5.1, 13.5)
+# A run has converged at the first epoch whose test F1 is within this many points of its best.
+CONVERGED_WITHIN = 5.0
+
+# The generated benchmark's appearance aspect (decorrelated file) as the data card trains it: every
+# training review, balanced dev set, the methods' own sparsity target (0.125), 40 epochs; trainer
+# version 1, as the data card's stored RNP runs, which this chapter reuses.
+SYNTH_APPEARANCE = Dataset(label="synth appearance", data={"name": "synth", "aspect": 0, "balance_dev": True},
+                           sparsity=0.125, plm_epochs=0, gru_epochs=40)
+
+
+@dataclass(frozen=True)
+class N2RConfig:
+    datasets: tuple[Dataset, ...] = (HATEXPLAIN, SYNTH_APPEARANCE)
+    methods: tuple[str, ...] = ("rnp", "n2r", "mmi_n2r")
+    seeds: tuple[int, ...] = (1, 2, 3, 4, 5)
+    # Seeds per "method/dataset label" overriding ``seeds`` (while a sweep is being stored).
+    method_seeds: dict = field(default_factory=dict, hash=False)
+    # Trainer version per dataset label (others: ``trainer_version``); see ratlib.train.TRAINER_VERSION.
+    dataset_trainer_versions: dict = field(default_factory=dict, hash=False)
+    gru_lr: float | None = CPU_GRU_LR
+    n2r_frozen_grads: str | None = None   # None: the method's default ("zero", the official behaviour)
+    continuity_window: int | None = None  # MethodConfig.continuity_window of every run (paper profile: 256)
+    # Recipe check: RNP with the official continuity normalisation (mean over a 256-token window)
+    # on the first ``continuity_check_seeds`` seeds of each dataset in this tuple of labels.
+    continuity_check: tuple[str, ...] = ()
+    continuity_check_seeds: int = 3
+    trainer_version: int = TRAINER_VERSION
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    def seeds_of(self, method: str, label: str) -> tuple[int, ...]:
+        return tuple(self.method_seeds.get(f"{method}/{label}", self.seeds))
+
+    def _config(self, ds: Dataset, method: str, seed: int, **knobs) -> TrainConfig:
+        lr = {} if self.gru_lr is None else {"lr_encoder": self.gru_lr, "lr_head": self.gru_lr}
+        knobs = {"continuity_window": self.continuity_window, **knobs}
+        return TrainConfig(
+            data=ds.data_config(plm=False),
+            method=MethodConfig(method=method, encoder="gru", sparsity=ds.sparsity, **lr,
+                                **n2r_knobs(method, self.n2r_frozen_grads), **knobs),
+            seed=seed, epochs=ds.gru_epochs,
+            trainer_version=self.dataset_trainer_versions.get(ds.label, self.trainer_version))
+
+    def runs(self) -> list[tuple[str, str, TrainConfig]]:
+        """(dataset label, run name, configuration) of every training run."""
+        out = []
+        for ds in self.datasets:
+            # Seed by seed, so a sweep stopped half-way leaves every method with its first seeds.
+            seeds = sorted({seed for method in self.methods for seed in self.seeds_of(method, ds.label)})
+            out += [(ds.label, method, self._config(ds, method, seed))
+                    for seed in seeds for method in self.methods if seed in self.seeds_of(method, ds.label)]
+            if ds.label in self.continuity_check:
+                name = f"rnp, continuity over {PAPER_CONTINUITY_WINDOW}"
+                seeds = self.seeds_of(name, ds.label)[:self.continuity_check_seeds]
+                out += [(ds.label, name, self._config(ds, "rnp", seed, continuity_window=PAPER_CONTINUITY_WINDOW))
+                        for seed in seeds]
+        return out
+
+    def train_configs(self) -> list[TrainConfig]:
+        return [cfg for _, _, cfg in self.runs()]
+
+    def needs(self) -> list[Need]:
+        return [run_need(cfg) for cfg in self.train_configs()]
+
+    def full_design(self) -> "N2RConfig":
+        return replace(self, method_seeds={})
+
+    def frame(self, results: list[dict]):
+        """:func:`runs_frame` with ``dataset_label``, ``run`` and convergence columns, one row per run."""
+        names = {cfg.key(): (label, run) for label, run, cfg in self.runs()}
+        frame = runs_frame(results)
+        frame.insert(0, "dataset_label", [names[r["key"]][0] for r in results])
+        frame.insert(2, "run", [names[r["key"]][1] for r in results])
+        conv = [convergence(r) for r in results]
+        frame["converged_epoch"] = [c["epoch"] for c in conv]
+        frame["converged_cpu_min"] = [c["cpu_minutes"] for c in conv]
+        frame["best_F1_any_epoch"] = [c["best_f1"] for c in conv]
+        frame["key"] = [r["key"] for r in results]
+        return frame
+
+
+def convergence(result: dict, within: float = CONVERGED_WITHIN) -> dict:
+    """First epoch (1-based) whose test F1 is within ``within`` points of the run's best over all epochs,
+    and the CPU-minutes of training until then (epoch times times the run's torch threads)."""
+    history = result["history"]
+    f1 = [h["test"]["F1"] for h in history]
+    best = max(f1)
+    threads = (result.get("machine") or {}).get("torch_threads") or 1
+    minutes = 0.0
+    for h, value in zip(history, f1):
+        minutes += h["epoch_time_s"] * threads / 60
+        if value >= best - within:
+            return {"epoch": h["epoch"] + 1, "cpu_minutes": minutes, "best_f1": best}
+    raise AssertionError("unreachable: the best epoch is within any margin of itself")
+
+
+def curves(results: list[dict], config: N2RConfig):
+    """Long frame of test F1 and S per epoch and run (for plots with bands over seeds)."""
+    import pandas as pd
+
+    names = {cfg.key(): (label, run) for label, run, cfg in config.runs()}
+    rows = []
+    for r in results:
+        label, run = names[r["key"]]
+        threads = (r.get("machine") or {}).get("torch_threads") or 1
+        minutes = 0.0
+        for h in r["history"]:
+            minutes += h["epoch_time_s"] * threads / 60
+            rows.append({"dataset_label": label, "run": run, "seed": r["config"]["seed"], "epoch": h["epoch"] + 1,
+                         "cpu_minutes": minutes, "F1": h["test"]["F1"], "S": h["test"]["S"],
+                         "dev_acc": h["dev"]["acc"]})
+    return pd.DataFrame(rows)
+
+
+def summary_table(frame):
+    """mean ± std over seeds of the test metrics, dev accuracy and convergence, per dataset and run."""
+    return mean_std_table(frame, by=["dataset_label", "run"],
+                          metrics=[*METRICS, "dev_acc", "converged_epoch", "converged_cpu_min"])
+
+
+def comparisons(frame, label: str) -> list[dict]:
+    """N2R and MMI+N2R against RNP, and MMI+N2R against N2R, on one dataset, by the book's rule."""
+    rows = frame[frame.dataset_label == label]
+    out = []
+    for better, worse in (("n2r", "rnp"), ("mmi_n2r", "rnp"), ("mmi_n2r", "n2r")):
+        a, b = rows[rows.run == better], rows[rows.run == worse]
+        if a.empty or b.empty:
+            continue
+        for metric in ("F1", "converged_epoch"):
+            c = compare(a, b, metric)
+            out.append({"dataset": label, "comparison": f"{better} vs {worse}", "metric": metric,
+                        "seeds": f"{len(a)} vs {len(b)}", "difference": round(c["diff"], 1),
+                        "larger seed spread": round(c["spread"], 1), "call": c["call"]})
+    return out
+
+
+def verdict(frame, label: str) -> str:
+    """Does N2R (alone or with MMI) select better rationales than MMI on ``label``? One paragraph."""
+    rows = frame[frame.dataset_label == label]
+    calls = {(c["comparison"], c["metric"]): c for c in comparisons(frame, label)}
+    gains = [calls.get((f"{m} vs rnp", "F1")) for m in ("n2r", "mmi_n2r")]
+    gains = [g for g in gains if g is not None]
+    if not gains:
+        return f"**Pending** on {label}: RNP and an N2R variant are not both stored."
+    if any(g["call"].startswith("fewer than") for g in gains):
+        call = f"**Pending** (fewer than {MIN_SEEDS} seeds of a compared method stored)"
+    elif all(g["call"] == "higher" for g in gains):
+        call = "**Reproduced at this scale**"
+    elif any(g["call"] == "higher" for g in gains):
+        call = "**Partly reproduced at this scale**"
+    else:
+        call = "**Not reproduced at this scale**"
+    means = rows.groupby("run")[["F1", "random_F1", "dev_acc"]].mean()
+    parts = [f"{g['comparison'].split(' vs ')[0]} {g['difference']:+.1f} F1 against RNP (larger spread over seeds "
+             f"{g['larger seed spread']:.1f}, {g['seeds']} seeds: {g['call']})" for g in gains]
+    detail = "; ".join(f"{run} F1 {r.F1:.1f} (random selection at its sparsity {r.random_F1:.1f}, dev accuracy "
+                       f"{r.dev_acc:.1f}%)" for run, r in means.iterrows())
+    return (f"{call} on {label} (paper: +{PAPER_GAIN_RANGE[0]:g} to +{PAPER_GAIN_RANGE[1]:g} F1 over MMI): "
+            + "; ".join(parts) + f". Means over seeds: {detail}.")
+
+
+def pending_note(config: N2RConfig) -> str:
+    """Which runs of the full design are not stored yet, and the command that computes them."""
+    absent = missing(run_need(cfg) for cfg in config.full_design().train_configs())
+    if not absent:
+        return "Every run of the chapter's design is stored."
+    by_run: dict[str, list[int]] = {}
+    for need in absent:
+        cfg = need.train
+        by_run.setdefault(f"{cfg.method.method} on {cfg.data.name}", []).append(cfg.seed)
+    listed = "; ".join(f"{run}, seed(s) {', '.join(map(str, seeds))}" for run, seeds in by_run.items())
+    return (f"**Not stored yet** ({len(absent)} runs of the chapter's design, so the tables above hold fewer "
+            f"seeds): {listed}. `python -m ratlib sweep n2r --profile cpu --full-design` computes them.")
