@@ -319,3 +319,64 @@ def test_plmr_verdict_with_a_baseline_short_of_seeds_says_where_it_was_tested():
     text = pb.verdict(plmr_frame((20.0, 22.0, 24.0), rnp_plm_f1s=(10.0, 12.0)), BASELINE, "hatexplain")
     assert text.startswith("**Not reproduced where tested** (against the PLM-based baselines pending")
     assert sc.verdict_label(text) == "not reproduced (where tested)"
+
+
+from ratlib.experiments import n2r_vs_mmi as nm  # noqa: E402
+
+
+def _history(f1s, seconds=30.0):
+    return [{"epoch": i, "epoch_time_s": seconds, "test": {"F1": f}} for i, f in enumerate(f1s)]
+
+
+def test_convergence_counts_epochs_and_cpu_minutes_to_within_five_points_of_the_best():
+    result = {"history": _history([0.0, 10.0, 41.0, 50.0, 44.0]), "machine": {"torch_threads": 2}}
+    c = nm.convergence(result)
+    assert c == {"epoch": 4, "cpu_minutes": pytest.approx(4 * 30 * 2 / 60), "best_f1": 50.0}
+    assert nm.convergence({"history": _history([46.0, 50.0])})["epoch"] == 1      # already within 5 points
+
+
+def n2r_frame(rnp, n2r, mmi_n2r, label="hatexplain"):
+    rows = []
+    for run, f1s in (("rnp", rnp), ("n2r", n2r), ("mmi_n2r", mmi_n2r)):
+        rows += [{"dataset_label": label, "run": run, "method": run, "seed": i + 1, "F1": f, "random_F1": 30.0,
+                  "dev_acc": 70.0, "converged_epoch": 10 if run == "rnp" else 5} for i, f in enumerate(f1s)]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("n2r, mmi_n2r, label", [
+    ((60.0, 61.0, 62.0), (60.0, 61.0, 62.0), "Reproduced at this scale"),
+    ((40.0, 41.0, 42.0), (60.0, 61.0, 62.0), "Partly reproduced at this scale"),
+    ((40.0, 44.0, 48.0), (39.0, 42.0, 45.0), "Not reproduced at this scale"),
+    ((60.0, 61.0), (60.0, 61.0, 62.0), "Pending"),
+])
+def test_n2r_verdict_calls_each_gain_over_rnp_by_the_books_rule(n2r, mmi_n2r, label):
+    text = nm.verdict(n2r_frame((40.0, 42.0, 44.0), n2r, mmi_n2r), "hatexplain")
+    assert text.startswith(f"**{label}"), text
+    assert "rnp F1 42.0" in text
+
+
+def test_n2r_comparisons_include_convergence_and_mmi_n2r_against_n2r():
+    rows = nm.comparisons(n2r_frame((40.0, 42.0, 44.0), (50.0,) * 3, (50.0,) * 3), "hatexplain")
+    calls = {(r["comparison"], r["metric"]): r["call"] for r in rows}
+    assert calls[("n2r vs rnp", "F1")] == "higher"
+    assert calls[("n2r vs rnp", "converged_epoch")] == "lower"          # converges sooner
+    assert calls[("mmi_n2r vs n2r", "F1")] == "no difference"
+
+
+def test_n2r_chapter_runs_seed_by_seed_and_adds_the_continuity_check():
+    from ratlib.book.profiles import chapter_config
+
+    config = nm.N2RConfig(datasets=(pb.HATEXPLAIN,), seeds=(1, 2, 3, 4), continuity_check=("hatexplain",),
+                          method_seeds={"n2r/hatexplain": (1,)})
+    runs = config.runs()
+    assert [(r, c.seed) for _, r, c in runs][:4] == [("rnp", 1), ("n2r", 1), ("mmi_n2r", 1), ("rnp", 2)]
+    checks = [c for _, r, c in runs if r.startswith("rnp, continuity")]
+    assert [c.seed for c in checks] == [1, 2, 3] and all(c.method.continuity_window == 256 for c in checks)
+    assert all(c.method.n2r_frozen_grads == "zero" for _, r, c in runs if r in ("n2r", "mmi_n2r"))
+    assert all(c.method.sparsity == 0.4 and c.epochs == 30 for _, _, c in runs)
+    # The cpu profile reuses chapter 3's RNP runs on HateXplain and the data card's on the generated reviews.
+    cpu = chapter_config("n2r", "cpu")
+    plmr = {c.key() for c in chapter_config("plmr", "cpu").train_configs()}
+    degeneration = {c.key() for c in chapter_config("degeneration", "cpu").train_configs()}
+    rnp = [(label, c.key()) for label, r, c in cpu.runs() if r == "rnp"]
+    assert rnp and all(key in (plmr if label == "hatexplain" else degeneration) for label, key in rnp)

@@ -88,6 +88,24 @@ def convergence_figure(results: list[dict]):
     return fig
 
 
+def convergence_currencies(curves, title: str = ""):
+    """Test F1 per epoch (band: ± sd over seeds) and per CPU-minute of training (one line per seed),
+    one colour per run; ``curves`` is a long frame with run, seed, epoch, cpu_minutes and F1 columns."""
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="notebook")
+    fig, (by_epoch, by_minute) = panel_grid(2)
+    sns.lineplot(data=curves, x="epoch", y="F1", hue="run", errorbar="sd", ax=by_epoch, legend=False)
+    sns.lineplot(data=curves, x="cpu_minutes", y="F1", hue="run", units="seed", estimator=None, ax=by_minute,
+                 lw=1)
+    by_epoch.set_title(f"{title}: test F1 per epoch" if title else "test F1 per epoch")
+    by_minute.set_title("test F1 per CPU-minute of training")
+    by_minute.set_xlabel("CPU-minutes")
+    by_minute.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+    fig.tight_layout()
+    return fig
+
+
 def panel_grid(n: int, width: float = 11.0, height: float = 3.4):
     """``n`` panels two to a row (legible at the page's width); the flat list of axes, extras removed."""
     import matplotlib.pyplot as plt

@@ -221,10 +221,13 @@ def failed(example: dict) -> bool:
     return not any(g and s for g, s in zip(example["gold"], example["selected"]))
 
 
-def transformer_examples(results: list[dict], per_run: int = 2) -> list[tuple[str, list[dict]]]:
-    """(title, examples) for each transformer rationalizer's first seed: its stored test examples, failed first."""
-    rationalizers = [r for r in results
-                     if r["config"]["method"]["encoder"] != "gru" and r["config"]["method"]["method"] != "fulltext"]
+def transformer_examples(results: list[dict], per_run: int = 2, include=None) -> list[tuple[str, list[dict]]]:
+    """(title, examples) for each transformer rationalizer's first seed: its stored test examples, failed first.
+
+    ``include`` (a predicate on a run's config) picks other runs instead of the transformer rationalizers.
+    """
+    include = include or (lambda cfg: cfg["method"]["encoder"] != "gru" and cfg["method"]["method"] != "fulltext")
+    rationalizers = [r for r in results if include(r["config"])]
     first_seed = min((r["config"]["seed"] for r in rationalizers), default=None)
     out = []
     for r in rationalizers:

@@ -18,7 +18,9 @@ from dataclasses import asdict, dataclass, field, replace
 from ..methods import MethodConfig, n2r_knobs
 from ..methods.recipes import CPU_GRU_LR, PAPER_CONTINUITY_WINDOW
 from ..train import TRAINER_VERSION, TrainConfig
-from .needs import Need, missing, run_need
+from .degeneration import selection_onset, transformer_examples
+from .needs import Need, run_need
+from .needs import pending_note as needs_pending_note
 from .plmr_baselines import HATEXPLAIN, Dataset
 from .runs import METRICS, MIN_SEEDS, compare, mean_std_table, runs_frame
 
@@ -102,6 +104,7 @@ class N2RConfig:
         frame["converged_epoch"] = [c["epoch"] for c in conv]
         frame["converged_cpu_min"] = [c["cpu_minutes"] for c in conv]
         frame["best_F1_any_epoch"] = [c["best_f1"] for c in conv]
+        frame["selects_from_epoch"] = [selection_onset(r) for r in results]
         frame["key"] = [r["key"] for r in results]
         return frame
 
@@ -186,15 +189,29 @@ def verdict(frame, label: str) -> str:
             + "; ".join(parts) + f". Means over seeds: {detail}.")
 
 
-def pending_note(config: N2RConfig) -> str:
-    """Which runs of the full design are not stored yet, and the command that computes them."""
-    absent = missing(run_need(cfg) for cfg in config.full_design().train_configs())
-    if not absent:
-        return "Every run of the chapter's design is stored."
-    by_run: dict[str, list[int]] = {}
-    for need in absent:
-        cfg = need.train
-        by_run.setdefault(f"{cfg.method.method} on {cfg.data.name}", []).append(cfg.seed)
-    listed = "; ".join(f"{run}, seed(s) {', '.join(map(str, seeds))}" for run, seeds in by_run.items())
-    return (f"**Not stored yet** ({len(absent)} runs of the chapter's design, so the tables above hold fewer "
-            f"seeds): {listed}. `python -m ratlib sweep n2r --profile cpu --full-design` computes them.")
+def continuity_check(frame) -> list[dict]:
+    """RNP with the official continuity normalisation against RNP as the book trains it, per dataset:
+    F1, sparsity and the epoch its argmax selection starts (mean over seeds), and the F1 call."""
+    out = []
+    for label, rows in frame.groupby("dataset_label", sort=False):
+        official = rows[rows.run.str.startswith("rnp, continuity")]
+        if official.empty:
+            continue
+        book = rows[rows.run == "rnp"]
+        c = compare(official, book, "F1")
+        for name, group in ((official.run.iloc[0], official), ("rnp (each batch's own width)", book)):
+            out.append({"dataset": label, "run": name, "seeds": len(group), "F1": round(group.F1.mean(), 1),
+                        "S": round(group.S.mean(), 1),
+                        "selects from epoch": round(group.selects_from_epoch.dropna().mean(), 1),
+                        "F1 call (official vs book)": f"{c['diff']:+.1f}, {c['call']}"})
+    return out
+
+
+def rationale_examples(results: list[dict], per_run: int = 2) -> list[tuple[str, list[dict]]]:
+    """(title, examples) of the N2R runs' first seed: stored test examples, failed ones first."""
+    return transformer_examples(results, per_run, include=lambda cfg: cfg["method"]["method"] in ("n2r", "mmi_n2r"))
+
+
+def pending_note(config) -> str:
+    """Which runs of the full design (every method on every seed) are not stored yet, and the command."""
+    return needs_pending_note(config, "n2r")

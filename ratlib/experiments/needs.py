@@ -66,3 +66,18 @@ def unique(needs: Iterable[Need]) -> list[Need]:
 
 def missing(needs: Iterable[Need], root=None) -> list[Need]:
     return [n for n in needs if not n.stored(root)]
+
+
+def pending_note(config, chapter: str) -> str:
+    """Which runs of a chapter's full design (``config.full_design()``) are not stored yet, and the command."""
+    absent = missing(run_need(cfg) for cfg in config.full_design().train_configs())
+    if not absent:
+        return "Every run of the chapter's design is stored."
+    by_run: dict[str, list[int]] = {}
+    for need in absent:
+        cfg = need.train
+        window = f", continuity over {cfg.method.continuity_window}" if cfg.method.continuity_window else ""
+        by_run.setdefault(f"{cfg.method.method} ({cfg.method.encoder}{window}) on {cfg.data.name}", []).append(cfg.seed)
+    listed = "; ".join(f"{run}, seed(s) {', '.join(map(str, seeds))}" for run, seeds in by_run.items())
+    return (f"**Not stored yet** ({len(absent)} runs of the chapter's design, so the tables above hold fewer "
+            f"seeds): {listed}. `python -m ratlib sweep {chapter} --profile cpu --full-design` computes them.")

@@ -21,7 +21,8 @@ from ..methods import MethodConfig
 from ..methods.recipes import CPU_GRU_LR
 from ..train import TRAINER_VERSION, TrainConfig
 from .degeneration import transformer_examples as rationale_examples  # noqa: F401 (the chapter's examples)
-from .needs import Need, missing, run_need, stored_need
+from .needs import Need, run_need, stored_need
+from .needs import pending_note as needs_pending_note
 from .runs import METRICS, MIN_SEEDS, compare, not_learned, runs_frame  # noqa: F401 (compare: the chapter's rule)
 
 # PLMR's headline claims (abstract): up to +17 F1 over PLM-based and up to +9 over GRU-based rationalizers.
@@ -226,15 +227,6 @@ def summary_table(frame, by=("dataset_label", "run")):
     return mean_std_table(frame, by=list(by), metrics=[*METRICS, "dev_acc"])
 
 
-def pending_note(config: PLMRBaselinesConfig) -> str:
+def pending_note(config) -> str:
     """Which runs of the full design (every method on every seed) are not stored yet, and the command."""
-    absent = missing(run_need(cfg) for cfg in config.full_design().train_configs())
-    if not absent:
-        return "Every run of the chapter's design is stored."
-    by_run: dict[str, list[int]] = {}
-    for need in absent:
-        cfg = need.train
-        by_run.setdefault(f"{cfg.method.method} ({cfg.method.encoder}) on {cfg.data.name}", []).append(cfg.seed)
-    listed = "; ".join(f"{run}, seed(s) {', '.join(map(str, seeds))}" for run, seeds in by_run.items())
-    return (f"**Not stored yet** ({len(absent)} runs of the chapter's design, so the tables above hold fewer "
-            f"seeds): {listed}. `python -m ratlib sweep plmr --profile cpu --full-design` computes them.")
+    return needs_pending_note(config, "plmr")

@@ -225,7 +225,7 @@ def compare(better, worse, metric: str = "F1", min_seeds: int = MIN_SEEDS) -> di
     points = max(max(a) - min(a), max(b) - min(b))
     if min(len(a), len(b)) < min_seeds:
         call = f"fewer than {min_seeds} seeds: no verdict"
-    elif abs(diff) < points:
+    elif diff == 0 or abs(diff) < points:
         call = "no difference"
     else:
         call = "higher" if diff > 0 else "lower"

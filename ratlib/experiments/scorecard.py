@@ -176,6 +176,46 @@ def _graph(profile: str) -> Score | None:
     return Score(measured, scale, verdict)
 
 
+def _n2r(profile: str, what: str) -> Score | None:
+    """Chapter 5's calls, per dataset: ``gain`` (F1 over MMI), ``speed`` (epochs to converge), ``combined``
+    (MMI+N2R against N2R alone)."""
+    from ..book.profiles import chapter_config
+    from . import n2r_vs_mmi as nm
+
+    config = chapter_config("n2r", profile)
+    results = _stored(config.train_configs())
+    if not results:
+        return None
+    frame = config.frame(results)
+    measured, verdicts = [], []
+    for ds in config.datasets:
+        calls = {(c["comparison"], c["metric"]): c for c in nm.comparisons(frame, ds.label)}
+        if what == "gain":
+            verdict = verdict_label(nm.verdict(frame, ds.label))
+            shown = [calls.get((f"{m} vs rnp", "F1")) for m in ("n2r", "mmi_n2r")]
+        else:
+            key = {"speed": [("n2r vs rnp", "converged_epoch"), ("mmi_n2r vs rnp", "converged_epoch")],
+                   "combined": [("mmi_n2r vs n2r", "F1")]}[what]
+            shown = [calls.get(k) for k in key]
+            said = [c["call"] for c in shown if c is not None]
+            good = "lower" if what == "speed" else "higher"
+            if not said or len(said) < len(key) or any(c.startswith("fewer than") for c in said):
+                verdict = "pending"
+            elif what == "combined":
+                verdict = "not reproduced" if said == ["lower"] else "reproduced"
+            else:
+                verdict = ("reproduced" if all(c == good for c in said) else
+                           "partly reproduced" if good in said else "not reproduced")
+        unit = " epochs" if what == "speed" else " F1"
+        parts = [f"{c['comparison']} {c['difference']:+.1f}{unit} ({c['call']})" for c in shown if c is not None]
+        measured.append(f"{ds.label}: " + ("; ".join(parts) if parts else "not stored"))
+        verdicts.append(f"{verdict} ({ds.label})")
+    seeds = frame.groupby(["dataset_label", "run"]).seed.nunique()
+    scale = (f"GRU, GloVe 50d; " + "; ".join(f"{ds.label} {ds.gru_epochs} epochs" for ds in config.datasets)
+             + f"; {seeds.min()}-{seeds.max()} seeds per method")
+    return Score("; ".join(measured), scale, "; ".join(verdicts))
+
+
 CLAIMS: tuple[Claim, ...] = (
     Claim("PLMR", "Token representations grow homogeneous in the upper layers of a pre-trained transformer",
           "ch01_token_homogeneity", _homogeneity),
@@ -188,9 +228,9 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("PLMR", "The split (s, e) trades off generator and predictor depth (Sec. 6.3)", None),
     Claim("N2R", "MMI has diminishing returns: accuracy and cross-entropy saturate while the norm keeps rising",
           "ch04_diminishing_returns", _diminishing),
-    Claim("N2R", "N2R improves F1 over MMI by 5.1 to 13.5 points", None),
-    Claim("N2R", "N2R converges faster than MMI", None),
-    Claim("N2R", "MMI+N2R is at least as good as N2R alone", None),
+    Claim("N2R", "N2R improves F1 over MMI by 5.1 to 13.5 points", "ch05_n2r", lambda p: _n2r(p, "gain")),
+    Claim("N2R", "N2R converges faster than MMI", "ch05_n2r", lambda p: _n2r(p, "speed")),
+    Claim("N2R", "MMI+N2R is at least as good as N2R alone", "ch05_n2r", lambda p: _n2r(p, "combined")),
     Claim("N2R", "On a graph dataset with a GCN, N2R finds the ground-truth rationale better than MMI",
           "ch06_graph_rationalization", _graph),
 )
