@@ -259,6 +259,69 @@ def test_plmr_runs_on_mpnet_layers_with_position_bias():
     assert grad_free.requires_grad  # the relative position bias is trained with the layers
 
 
+def _plmr_masked_attention_reference(method, batch):
+    """PLMR's pass written densely, but with every pruned token masked out of attention: what dropping
+    pruned tokens must compute for the kept ones (logits and masks)."""
+    plm, (s, e) = method.plm, method.split
+    attention = batch["attention_mask"]
+    embedded = plm.embed(batch["input_ids"])
+    hidden = embedded
+    for i in range(s + 1):
+        hidden = plm.layer(i, hidden, context=plm.context(attention, hidden))
+    keep, masks = attention, []
+    for i in range(s + 1, e + 1):
+        hidden = plm.layer(i, hidden * keep.unsqueeze(-1), context=plm.context(keep, hidden))
+        z = method.selector(hidden[:, 1:]).argmax(-1).float()
+        keep = torch.cat([torch.ones_like(z[:, :1]), z], dim=1) * keep
+        masks.append(keep)
+    first = keep.clone()
+    first[:, 0] = 0
+    hidden = plm.layer(e + 1, embedded * first.unsqueeze(-1), context=plm.context(keep, embedded))
+    for i in range(e + 2, plm.n_layers):
+        hidden = plm.layer(i, hidden * keep.unsqueeze(-1), context=plm.context(keep, hidden))
+    return method.classifier(hidden[:, 0]), masks
+
+
+@pytest.mark.parametrize("kind", ["bert", "mpnet"])
+def test_plmr_dropping_pruned_tokens_computes_the_pass_with_pruned_tokens_left_out_of_attention(kind):
+    torch.manual_seed(11)
+    plm = tiny_bert(n_layers=5, vocab_size=VOCAB) if kind == "bert" else tiny_mpnet(n_layers=5, vocab_size=VOCAB)
+    config = MethodConfig(method="plmr", encoder=f"tiny-{kind}", split_layers=[0, 3], plmr_drop_pruned=True)
+    method = build_method(config, n_classes=2, plm=plm)
+    with torch.no_grad():   # a selector that prunes some tokens but not all
+        method.selector.linear.bias.copy_(torch.tensor([0.0, 0.3]))
+    method.eval()
+    batch = plm_batch(n=8, length=14)
+    calls = _recording_layers(method.plm)
+    with torch.no_grad():
+        logits, masks, _ = method._forward(batch)
+        widths = [hidden.shape[1] for _, hidden in calls]   # the layers of this one pass
+        expected_logits, expected_masks = _plmr_masked_attention_reference(method, batch)
+    for got, want in zip(masks, expected_masks):
+        assert torch.equal(got, want)
+    assert 0 < masks[-1][:, 1:].sum() < batch["attention_mask"][:, 1:].sum()   # the test prunes something
+    torch.testing.assert_close(logits, expected_logits, rtol=1e-4, atol=1e-5)
+    assert len(widths) == 5 and widths[:2] == [14, 14]                                    # layer s and the first pruning layer
+    assert max(widths[2:]) == int(masks[0].sum(1).max())             # then only the most kept in any text
+    assert widths[-1] == int(masks[-1].sum(1).max()) < 14
+
+
+def test_plmr_dropping_pruned_tokens_trains_the_selector_and_is_off_by_default():
+    torch.manual_seed(12)
+    assert MethodConfig(method="plmr", encoder="minilm").plmr_drop_pruned is False
+    assert "plmr_drop_pruned" not in MethodConfig(method="plmr", encoder="minilm").identity()   # old keys kept
+    with pytest.raises(ConfigError, match="plmr only"):
+        MethodConfig(method="rnp", plmr_drop_pruned=True).validate()
+    method = make("plmr", "tiny", n_layers=4, split_layers=[0, 2], plmr_drop_pruned=True, sparsity_lambda=0.0,
+                  continuity_lambda=0.0)
+    batch = plm_batch()
+    logits, _, _ = method._forward(batch)
+    F.cross_entropy(logits, batch["labels"]).backward()
+    assert method.selector.linear.weight.grad.abs().sum() > 0     # straight-through via the kept tokens
+    logs = method.train_step(batch)
+    assert torch.isfinite(torch.tensor(logs["loss"]))
+
+
 def test_plmr_prediction_covers_selectable_positions_only_and_is_deterministic():
     method = make("plmr", "tiny", n_layers=4, split_layers=[0, 2])
     batch = plm_batch()

@@ -34,6 +34,9 @@ PAPER_GAIN_OVER_GRU = 9.0
 TARGET_ACC = 85.0
 TARGET_MARGIN = 3.0
 
+# The chapter's name for PLMR run with ``plmr_drop_pruned`` (a variant of method "plmr", not a method of its own).
+PLMR_DROP = "plmr_drop"
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -67,13 +70,15 @@ HATEXPLAIN = Dataset(label="hatexplain", data={"name": "hatexplain", "balance_de
 class PLMRBaselinesConfig:
     datasets: tuple[Dataset, ...] = (HATEXPLAIN,)
     encoder: str = "minilm"
-    plm_methods: tuple[str, ...] = ("rnp", "fr", "plmr")
+    # "plmr_drop": PLMR with pruned tokens dropped from the later layers (beyond the paper; see ratlib.methods.plmr).
+    plm_methods: tuple[str, ...] = ("rnp", "fr", "plmr", PLMR_DROP)
     gru_methods: tuple[str, ...] = ("rnp", "fr")
     seeds: tuple[int, ...] = (1, 2, 3)
     # Per-method seeds overriding ``seeds`` (e.g. while a sweep is still being stored).
     method_seeds: dict = field(default_factory=dict, hash=False)
     gru_lr: float | None = CPU_GRU_LR         # as the data card; None: the papers' 1e-4
     full_text_control: bool = True
+    pruning_benchmark: bool = True       # time PLMR's step with and without dropping pruned tokens
     baseline_seed: int = 0
     trainer_version: int = TRAINER_VERSION
 
@@ -92,9 +97,10 @@ class PLMRBaselinesConfig:
             jobs += [(m, "gru", ds.gru_epochs, {"sparsity": ds.sparsity, **gru_lr}) for m in self.gru_methods]
             for method, encoder, epochs, knobs in jobs:
                 for seed in self.seeds_of(method, encoder):
+                    variant = {"method": "plmr", "plmr_drop_pruned": True} if method == PLMR_DROP else {"method": method}
                     out.append((f"{method} ({encoder})", TrainConfig(
                         data=ds.data_config(plm=encoder != "gru"),
-                        method=MethodConfig(method=method, encoder=encoder, **knobs),
+                        method=MethodConfig(encoder=encoder, **variant, **knobs),
                         seed=seed, epochs=epochs, trainer_version=self.trainer_version)))
             if self.full_text_control:
                 # A yes/no check of the budget, not a number the chapter averages: first seed only.
@@ -119,13 +125,25 @@ class PLMRBaselinesConfig:
         return stored_need("baselines", key, f"bag-of-n-grams classifier on {ds.label}",
                            lambda: {"datasets": {ds.label: full_text_accuracy(data, self.baseline_seed)}})
 
+    def benchmark_need(self) -> Need | None:
+        """The step-time benchmark of PLMR with pruned tokens dropped (when the chapter runs that variant)."""
+        from .pruning_cost import benchmark_need
+
+        if PLMR_DROP not in self.plm_methods or not self.pruning_benchmark:
+            return None
+        return benchmark_need(self.encoder, self.datasets[0].data["name"])
+
     def needs(self) -> list[Need]:
-        return [*(self.baseline_need(ds) for ds in self.datasets), *map(run_need, self.train_configs())]
+        bench = self.benchmark_need()
+        return [*(self.baseline_need(ds) for ds in self.datasets), *map(run_need, self.train_configs()),
+                *([bench] if bench else [])]
 
     def frame(self, results: list[dict]):
         """:func:`runs_frame` with ``dataset`` (its label) and ``run`` (``method (encoder)``) columns."""
         labels = {DataConfig(**ds.data).name: ds.label for ds in self.datasets}
         frame = runs_frame(results)
+        frame["method"] = [PLMR_DROP if r["config"]["method"].get("plmr_drop_pruned") else m
+                           for r, m in zip(results, frame.method)]
         frame.insert(0, "dataset_label", [labels.get(r["config"]["data"]["name"], r["config"]["data"]["name"])
                                           for r in results])
         frame.insert(2, "run", [f"{m} ({e})" for m, e in zip(frame.method, frame.encoder)])
@@ -218,6 +236,31 @@ def verdict(frame, baseline: dict, label: str) -> str:
     return (f"{call} on {label} (paper: up to +{PAPER_GAIN_OVER_PLM:g} F1 over PLM-based, up to "
             f"+{PAPER_GAIN_OVER_GRU:g} over GRU-based methods; {seeds} seed(s) of PLMR here): "
             + "; ".join(parts) + f".{at_chance}{learned} {head}.")
+
+
+def pruning_note(frame, benchmark: dict) -> str:
+    """What dropping pruned tokens costs and what it selects, from the stored benchmark and runs."""
+    rows = benchmark["rows"]
+    parts = []
+    for alpha in sorted({r["alpha"] for r in rows}, reverse=True):
+        steps = {r["step"]: r for r in rows if r["alpha"] == alpha}
+        dense, dropped = steps["PLMR, dense (paper)"], steps["PLMR, pruned tokens dropped"]
+        parts.append(f"at sparsity {alpha:g} a step with pruned tokens dropped takes "
+                     f"{dropped['median s'] / dense['median s']:.2f}x the dense step's time "
+                     f"({dropped['x plain step']:.2f}x a plain fine-tuning step, the dense one "
+                     f"{dense['x plain step']:.2f}x)")
+    first = rows[0]
+    cost = (f"Measured on {first['batch']} posts ({first['real tokens']} word pieces), median of {first['rounds']} "
+            f"rounds, one thread, load average {benchmark.get('load_average_at_end', '?')} at the end: "
+            + "; ".join(parts) + ".")
+    dense, dropped = frame[frame.method == "plmr"], frame[frame.method == PLMR_DROP]
+    if dropped.empty:
+        return cost + " No run of the variant is stored yet, so its F1 is not known."
+    c = compare(dropped, dense) if not dense.empty else None
+    quality = (f" F1 with pruned tokens dropped {dropped.F1.mean():.1f} ({dropped.seed.nunique()} seed(s)) against "
+               f"{dense.F1.mean():.1f} for the paper's dense PLMR ({dense.seed.nunique()} seeds)"
+               + (f": {c['diff']:+.1f}, {c['call']}." if c else "."))
+    return cost + quality
 
 
 def summary_table(frame, by=("dataset_label", "run")):

@@ -20,6 +20,16 @@ output continued through the predictor layers, pruning layers skipped);
 
 Like the official code, the selector also decides on [SEP] (it scores every
 position but [CLS]); the returned rationale keeps selectable positions only.
+
+``plmr_drop_pruned`` (beyond the paper): the paper zeroes pruned tokens but
+carries them through every later layer, where they still enter attention as
+zero-input keys and values, so a step costs what a dense one does. With the
+option, each layer after a pruning step runs on the kept tokens only (gathered
+to the front, batch padded to the most kept), so compute shrinks with the
+rationale. The forward pass differs from the paper's (pruned tokens no longer
+attend or get attended), and a pruned token's selector gets no gradient from
+the cross-entropy any more (it is absent, not multiplied by zero): only the
+sparsity and continuity terms reach it.
 """
 from __future__ import annotations
 
@@ -35,6 +45,21 @@ from .losses import (plmr_classification_loss, plmr_continuity_loss, plmr_levels
 from .registry import register_method
 from .runtime import accuracy, adam, autocast_for, scalars
 from .selector import select
+
+
+def compact_index(keep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Positions of each row's kept entries (``keep`` > 0), first and in order, then the dropped ones,
+    cut to the most kept in any row: ``(index (B, K), valid (B, K))``, valid marking kept entries."""
+    hard = keep.detach() > 0
+    b, t = hard.shape
+    rank = (~hard).to(torch.long) * t + torch.arange(t, device=keep.device)
+    index = torch.argsort(rank, dim=1)[:, :int(hard.sum(1).max())]
+    return index, hard.gather(1, index).to(keep.dtype)
+
+
+def _gather(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """Rows of ``x`` (B, T, H) at ``index`` (B, K)."""
+    return x.gather(1, index[:, :, None].expand(-1, -1, x.shape[-1]))
 
 
 class PLMR(RationaleMethod):
@@ -67,7 +92,12 @@ class PLMR(RationaleMethod):
 
     # ------------------------------------------------------------ the pass
     def _predictor_layers(self, embedded, keep, context) -> torch.Tensor:
-        """Layers e+1..L-1 on the embedding output times ``keep`` ([CLS] zeroed at the first of them)."""
+        """Layers e+1..L-1 on the embedding output times ``keep`` ([CLS] zeroed at the first of them);
+        with ``plmr_drop_pruned`` on the kept positions only. [CLS] is the first row either way."""
+        if self.config.plmr_drop_pruned:
+            index, valid = compact_index(keep)
+            embedded, keep = _gather(embedded, index), keep.gather(1, index)
+            context = self.plm.sub_context(context, index, valid, embedded)
         _, e = self.split
         first_keep = torch.cat([torch.zeros_like(keep[:, :1]), keep[:, 1:]], dim=1)
         hidden = self.plm.layer(e + 1, embedded * first_keep.unsqueeze(-1), context=context)
@@ -86,12 +116,15 @@ class PLMR(RationaleMethod):
             hidden = self.plm.layer(i, hidden, context=context)
         layer_s = hidden
         keep = attention  # M_s: every real position
-        masks = []
-        for i in range(s + 1, e + 1):
-            hidden = self.plm.layer(i, hidden * keep.unsqueeze(-1), context=context)
-            z = select(self.selector(hidden[:, 1:]), training=self.training, sample=sample, tau=self.config.tau)
-            keep = torch.cat([torch.ones_like(z[:, :1]), z], dim=1) * keep
-            masks.append(keep)
+        if self.config.plmr_drop_pruned:
+            keep, masks = self._prune_dropping(hidden, keep, context, sample)
+        else:
+            masks = []
+            for i in range(s + 1, e + 1):
+                hidden = self.plm.layer(i, hidden * keep.unsqueeze(-1), context=context)
+                z = select(self.selector(hidden[:, 1:]), training=self.training, sample=sample, tau=self.config.tau)
+                keep = torch.cat([torch.ones_like(z[:, :1]), z], dim=1) * keep
+                masks.append(keep)
         hidden = self._predictor_layers(embedded, keep, context)
         logits = self.classifier(hidden[:, 0])
         full_logits = None
@@ -103,6 +136,25 @@ class PLMR(RationaleMethod):
                 hidden = self.plm.layer(i, hidden, context=context)
             full_logits = self.classifier(hidden[:, 0])
         return logits, masks, full_logits
+
+    def _prune_dropping(self, hidden, keep, context, sample: bool):
+        """The pruning layers s+1..e, each on the tokens kept so far only: (M_e, [M_{s+1}..M_e]) in full
+        positions, as the dense loop gives them."""
+        s, e = self.split
+        width = keep.shape[1]
+        index = torch.arange(width, device=keep.device).expand_as(keep)   # compact row -> full position
+        kept, local = keep, context
+        masks = []
+        for i in range(s + 1, e + 1):
+            hidden = self.plm.layer(i, hidden * kept.unsqueeze(-1), context=local)
+            z = select(self.selector(hidden[:, 1:]), training=self.training, sample=sample, tau=self.config.tau)
+            kept = torch.cat([torch.ones_like(z[:, :1]), z], dim=1) * kept
+            masks.append(torch.zeros_like(keep).scatter_add(1, index, kept))
+            if i < e:   # the predictor gathers from the embedding output itself
+                sub, valid = compact_index(kept)
+                index, kept, hidden = index.gather(1, sub), kept.gather(1, sub), _gather(hidden, sub)
+                local = self.plm.sub_context(context, index, valid, hidden)
+        return masks[-1], masks
 
     # ------------------------------------------------------------ interface
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:

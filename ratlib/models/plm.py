@@ -362,15 +362,29 @@ class PLMEncoder(nn.Module):
 
     def context(self, attention_mask: torch.Tensor, hidden: torch.Tensor) -> LayerContext:
         """Attention mask (and MPNet's position bias) for a pass over ``hidden``, built once per pass."""
+        bias = self.model.encoder.compute_position_bias(hidden) if self.uses_position_bias else None
+        return LayerContext(mask=self._layer_mask(attention_mask, hidden), position_bias=bias)
+
+    def _layer_mask(self, attention_mask: torch.Tensor, hidden: torch.Tensor):
         keep = attention_mask[:, None, None, :]
         if self.attention == "sdpa":
             # Boolean mask (True = attend), as the library builds it for SDPA; none when nothing is padded.
-            mask = None if bool((attention_mask > 0).all()) else keep > 0
-        else:
-            dtype = hidden.dtype
-            mask = (1.0 - keep.to(dtype)) * torch.finfo(dtype).min
-        bias = self.model.encoder.compute_position_bias(hidden) if self.uses_position_bias else None
-        return LayerContext(mask=mask, position_bias=bias)
+            return None if bool((attention_mask > 0).all()) else keep > 0
+        dtype = hidden.dtype
+        return (1.0 - keep.to(dtype)) * torch.finfo(dtype).min
+
+    def sub_context(self, context: LayerContext, index: torch.Tensor, valid: torch.Tensor,
+                    hidden: torch.Tensor) -> LayerContext:
+        """The context of a pass over a subset of each text's positions: ``index`` (B, K) names them in
+        the full pass of ``context``, ``valid`` (B, K) marks real ones (the rest pad the batch). MPNet's
+        relative position bias is taken at the original positions, so dropping tokens moves nobody."""
+        bias = context.position_bias
+        if bias is not None:
+            b, h, t, _ = bias.shape
+            k = index.shape[1]
+            bias = bias.gather(2, index[:, None, :, None].expand(b, h, k, t))
+            bias = bias.gather(3, index[:, None, None, :].expand(b, h, k, k))
+        return LayerContext(mask=self._layer_mask(valid, hidden), position_bias=bias)
 
     def layer(self, i: int, hidden: torch.Tensor, attention_mask: torch.Tensor | None = None, *,
               context: LayerContext | None = None) -> torch.Tensor:
