@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import fields, replace
 
-from ..analysis.homogeneity_experiment import HomogeneityConfig
+from ..experiments.homogeneity import HomogeneityConfig
 from ..experiments.datacard import DatacardConfig
 from ..experiments.degeneration import DegenerationConfig
 from ..experiments.diminishing import DiminishingConfig

@@ -57,8 +57,8 @@ def _stored(configs) -> list[dict] | None:
 
 
 def _homogeneity(profile: str) -> Score | None:
-    from ..analysis import homogeneity_experiment as hx
     from ..book.profiles import chapter_config
+    from . import homogeneity as hx
 
     need = hx.need(chapter_config("homogeneity", profile))
     if not need.stored():

@@ -18,9 +18,9 @@ from typing import Sequence
 import torch
 from tqdm.auto import tqdm
 
+from ..analysis.homogeneity import METRICS, layer_summary, rise, sentence_metrics
+from ..analysis.token_states import gru_layers, load_plm_encoder, plm_layers
 from ..results import cached
-from .homogeneity import METRICS, layer_summary, rise, sentence_metrics
-from .token_states import gru_layers, load_plm_encoder, plm_layers
 
 RESULT_KIND = "homogeneity"
 # Bump when what a stored homogeneity result means changes (part of the key).
@@ -171,7 +171,7 @@ def compute(config: HomogeneityConfig, pool: list[list[str]], data_info: dict) -
 
 def need(config: HomogeneityConfig):
     """The stored result this configuration reads (:class:`~ratlib.experiments.needs.Need`; loads the data)."""
-    from ..experiments.needs import Need
+    from .needs import Need
 
     pool, data_info = load_reviews(config)
     data_info["fingerprint"] = fingerprint(pool)
