@@ -26,22 +26,19 @@ METHODS = ("rnp", "fr", "plmr", "n2r", "mmi_n2r")
 
 
 def _batch(encoder: str, batch_size: int):
-    """The first training reviews of synth aspect 0, featurized for ``encoder``."""
-    from ratlib.data.batching import Collator, FeatureTable, PieceFeaturizer, WordFeaturizer, featurize
+    """The first training reviews of synth aspect 0, featurized for ``encoder``, and the encoder's model inputs."""
+    from ratlib.data.batching import Collator, feature_table
     from ratlib.data.registry import DataConfig, load_splits
-    from ratlib.models import load_encoder
-    from ratlib.text.glove import build_vocab, load_word_vectors
+    from ratlib.encoders import encoder_for
+    from ratlib.methods import MethodConfig
+    from ratlib.train import TrainConfig
 
-    splits = load_splits(DataConfig(name="synth", aspect=0))
-    examples = splits.train[:batch_size]
-    if encoder == "gru":
-        vocab = build_vocab((ex.tokens for _, exs in splits.items() for ex in exs), load_word_vectors())
-        featurizer, inputs = WordFeaturizer(vocab), {"embeddings": __import__("torch").from_numpy(vocab.embeddings)}
-    else:
-        plm, tok = load_encoder(encoder)
-        featurizer, inputs = PieceFeaturizer(tok, encoder), {"plm": plm}
-    table = FeatureTable(featurize(examples, featurizer))
-    return Collator(featurizer.pad_id)([table[i] for i in range(len(table))]), inputs
+    config = TrainConfig(data=DataConfig(name="synth", aspect=0), method=MethodConfig(encoder=encoder))
+    splits = load_splits(config.data)
+    encoder_object = encoder_for(config, splits)
+    featurizer = encoder_object.featurizer
+    table = feature_table(splits.train[:batch_size], featurizer)
+    return Collator(featurizer.pad_id)([table[i] for i in range(len(table))]), encoder_object.model_inputs()
 
 
 def measure_one(method: str, encoder: str, steps: int, batch_size: int) -> dict:

@@ -117,7 +117,7 @@ def sweep_needs(chapters, profile: str, full_design: bool = False) -> list:
     With ``full_design``, chapters whose profile lists only the seeds stored so far give their
     whole design (``config.full_design()``).
     """
-    from .book.profiles import CHAPTERS, chapter_config
+    from .experiments.profiles import CHAPTERS, chapter_config
     from .experiments.needs import unique
 
     if list(chapters) == ["all"]:
@@ -275,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_train)
     p = sub.add_parser("sweep", help="compute (or reuse) every result the chapters need under a profile")
     p.add_argument("chapters", nargs="+", metavar="CHAPTER",
-                   help="e.g. datacard degeneration, or all (every chapter of ratlib/book/profiles.py)")
+                   help="e.g. datacard degeneration, or all (every chapter of ratlib/experiments/profiles.py)")
     p.add_argument("--profile", default="cpu", choices=["smoke", "cpu", "paper"])
     p.add_argument("--shard", default=None, metavar="K/N",
                    help="train only every N-th run starting at the K-th (1-based), to split a sweep "

@@ -18,18 +18,18 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .data.batching import FeatureTable, PieceFeaturizer, WordFeaturizer, feature_table, make_loader
+from .data.batching import FeatureTable, feature_table, make_loader
 from .data.record import Splits
 from .data.registry import DataConfig, data_version, load_splits
 from .data.stats import dataset_stats
+from .encoders import GraphEncoder, PieceEncoder, WordEncoder, encoder_for
 from .io import atomic_path
 from .methods import MethodConfig, build_method
 from .metrics import Tally, plmr_code_tally, summarize, tally
 from .paths import cache_dir
 from .progress import progress as progress_bar
 from .results import MissingResult, config_hash, load_result, save_result, stored_only
-from .text.glove import build_vocab, load_word_vectors
-from .text.wordpiece import PIECE_TO_WORD_RULES, pieces_to_words
+from .text.wordpiece import PIECE_TO_WORD_RULES
 
 RESULT_KIND = "runs"
 
@@ -123,46 +123,7 @@ class Prepared:
     pad_id: int
     method: object
     device: torch.device
-    encoder_info: dict
-    is_plm: bool
-
-
-def _featurizer(config: TrainConfig, splits: Splits):
-    """The featurizer, the model-side inputs (embeddings or PLM) and their provenance.
-
-    The word vocabulary is the data's words that GloVe knows (all splits:
-    the vectors are frozen, so this leaks no labels).
-    """
-    from .models import load_encoder
-
-    graphs = [ex for _, exs in splits.items() for ex in exs if getattr(ex, "is_graph", False)]
-    if config.method.uses_graph or graphs:
-        return _graph_featurizer(config, splits, graphs)
-    if not config.method.uses_plm:
-        vectors = load_word_vectors(config.glove_path)
-        vocab = build_vocab((ex.tokens for _, exs in splits.items() for ex in exs), vectors)
-        info = {"word_vectors": vocab.source, "vocab_size": len(vocab)}
-        return WordFeaturizer(vocab), {"embeddings": torch.from_numpy(np.array(vocab.embeddings))}, info, False
-    plm, tokenizer = load_encoder(config.method.encoder)
-    featurizer = PieceFeaturizer(tokenizer, config.method.encoder, config.max_pieces)
-    info = plm.source.to_dict() if plm.source is not None else {"name": config.method.encoder}
-    return featurizer, {"plm": plm}, info, True
-
-
-def _graph_featurizer(config: TrainConfig, splits: Splits, graphs: list):
-    """Graphs for a graph encoder: node features as they are; a clear error when data and encoder do not match."""
-    from .data.graph_batching import GraphFeaturizer
-
-    n_examples = sum(len(exs) for _, exs in splits.items())
-    if not config.method.uses_graph:
-        raise ValueError(f"dataset {config.data.name!r} holds graphs; encoder {config.method.encoder!r} reads text. "
-                         f"Use --encoder gcn")
-    if len(graphs) != n_examples:
-        raise ValueError(f"encoder {config.method.encoder!r} reads graphs; dataset {config.data.name!r} holds texts. "
-                         f"Use a graph dataset such as ba2motifs")
-    feature_dim = len(graphs[0].features[0])
-    info = {"encoder": config.method.encoder, "node_features": feature_dim}
-    return GraphFeaturizer(feature_dim), {"node_features": feature_dim}, info, False
+    encoder: WordEncoder | PieceEncoder | GraphEncoder
 
 
 def prepare(config: TrainConfig, splits: Splits | None = None) -> Prepared:
@@ -170,15 +131,15 @@ def prepare(config: TrainConfig, splits: Splits | None = None) -> Prepared:
     config.validate()
     seed_everything(config.seed)
     splits = splits or load_splits(config.data)
-    featurizer, model_inputs, info, is_plm = _featurizer(config, splits)
-    tables = {name: feature_table(exs, featurizer) for name, exs in splits.items()}
+    encoder = encoder_for(config, splits)
+    tables = {name: feature_table(exs, encoder.featurizer) for name, exs in splits.items()}
     n_classes = 2
     seed_everything(config.seed)  # the same initial weights whatever loading consumed
-    method = build_method(config.method, n_classes=n_classes, **model_inputs)
+    method = build_method(config.method, n_classes=n_classes, **encoder.model_inputs())
     device = pick_device()
     method.to(device)
-    return Prepared(config=config, splits=splits, tables=tables, pad_id=featurizer.pad_id, method=method,
-                    device=device, encoder_info=info, is_plm=is_plm)
+    return Prepared(config=config, splits=splits, tables=tables, pad_id=encoder.featurizer.pad_id, method=method,
+                    device=device, encoder=encoder)
 
 
 def _to_device(batch: dict, device: torch.device) -> dict:
@@ -203,7 +164,7 @@ def evaluate(prep: Prepared, split: str, sample: bool = False) -> dict:
         mask = out.mask.float().cpu() * batch["selectable"]
         predicted = out.logits.float().argmax(-1).cpu()
         pieces += tally(mask, batch["gold"], batch["selectable"], batch["labels"], predicted, batch["annotated"])
-        if not prep.is_plm:
+        if not prep.encoder.maps_pieces_to_words:
             continue
         kept = (out.kept.float().cpu() if out.kept is not None else mask) * batch["attention_mask"]
         plmr_code += plmr_code_tally(kept, batch["gold"], batch["attention_mask"], batch["labels"], predicted,
@@ -211,13 +172,13 @@ def evaluate(prep: Prepared, split: str, sample: bool = False) -> dict:
         for i, row in enumerate(batch["row"].tolist()):
             ex = examples[row]
             n = len(ex.tokens)
-            pred_words = pieces_to_words(mask[i].numpy(), batch["word_index"][i].numpy(),
-                                         batch["first_piece"][i].numpy(), n, prep.config.piece_rule)
+            pred_words = prep.encoder.words(mask[i].numpy(), batch["word_index"][i].numpy(),
+                                            batch["first_piece"][i].numpy(), n)
             words += tally(pred_words[None], np.asarray(ex.mask(), dtype=np.float64)[None], np.ones((1, n)),
                            batch["labels"][i:i + 1], predicted[i:i + 1], batch["annotated"][i:i + 1])
     result = {"pieces": summarize(pieces)}
-    result["words"] = summarize(words) if prep.is_plm else result["pieces"]
-    if prep.is_plm:
+    result["words"] = summarize(words) if prep.encoder.maps_pieces_to_words else result["pieces"]
+    if prep.encoder.maps_pieces_to_words:
         result["pieces_plmr_code"] = summarize(plmr_code)
     return result
 
@@ -235,11 +196,8 @@ def rationale_examples(prep: Prepared, n: int = 6) -> list[dict]:
     predicted = out.logits.float().argmax(-1).cpu()
     rows = []
     for i, ex in enumerate(examples):
-        if prep.is_plm:
-            words = pieces_to_words(mask[i].numpy(), batch["word_index"][i].numpy(), batch["first_piece"][i].numpy(),
-                                    len(ex.tokens), prep.config.piece_rule)
-        else:
-            words = mask[i, :len(ex.tokens)].numpy()
+        words = prep.encoder.words(mask[i].numpy(), batch["word_index"][i].numpy(), batch["first_piece"][i].numpy(),
+                                   len(ex.tokens))
         rows.append({"id": ex.id, "tokens": list(ex.tokens), "label": ex.label, "predicted": int(predicted[i]),
                      "gold": ex.mask(), "selected": [int(v) for v in words],
                      **(ex.display_fields() if hasattr(ex, "display_fields") else {})})
@@ -384,10 +342,10 @@ def train(config: TrainConfig, *, store: bool = True, resume: bool = True, progr
         "history": history,
         "wall_time_s": round(elapsed, 1),
         "data": dataset_stats(prep.splits),
-        "encoder": prep.encoder_info,
+        "encoder": prep.encoder.provenance,
         "eval_selection": ("Gumbel sampling (test_argmax: argmax)" if config.method.eval_sample
                            else "argmax (test_sampled: Gumbel sampling)"),
-        "piece_rule": config.piece_rule if prep.is_plm else None,
+        "piece_rule": prep.encoder.piece_rule,
         **({"recipe": recipe} if recipe else {}),
     }
     if store:

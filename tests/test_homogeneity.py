@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from ratlib.analysis import homogeneity as h
-from ratlib.analysis import homogeneity_experiment as hx
 from ratlib.analysis.token_states import gru_layers
+from ratlib.experiments import homogeneity as hx
 
 
 def one(x):

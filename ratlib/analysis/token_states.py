@@ -8,8 +8,8 @@ and MiniLM, <s>/</s> for MPNet), so only word pieces of the review count.
 For the BiGRU the layers are the GloVe vectors (layer 0) and the BiGRU's
 outputs (layer 1); padding is dropped.
 
-Encoders come from :func:`ratlib.models.plm.load_plm` and
-:mod:`ratlib.models.gru`.
+Encoders come from :mod:`ratlib.encoders` (the transformers the trainer
+loads) and :mod:`ratlib.models.gru`.
 """
 from __future__ import annotations
 
@@ -32,14 +32,16 @@ class LoadedEncoder:
 
 def load_plm_encoder(name: str) -> LoadedEncoder:
     """The encoder called ``name`` ("minilm", "mpnet" or a hub name) in eval mode."""
-    from ..models.plm import load_plm
+    from ..encoders import PieceEncoder
 
-    model, tokenizer = load_plm(name)
+    encoder = PieceEncoder.load(name)
+    model = encoder.plm.model
     model.eval()
     architecture = f"{type(model).__name__}, hidden {model.config.hidden_size}"
-    source = getattr(model, "ratlib_source", None)
+    source = encoder.plm.source
     weights = f"{source.weights_file} sha256:{source.sha256}" if source is not None and source.sha256 else ""
-    return LoadedEncoder(name=name, model=model, tokenizer=tokenizer, architecture=architecture, weights=weights)
+    return LoadedEncoder(name=name, model=model, tokenizer=encoder.tokenizer, architecture=architecture,
+                         weights=weights)
 
 
 def batches(n: int, batch_size: int, lengths: Sequence[int]) -> Iterator[list[int]]:

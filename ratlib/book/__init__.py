@@ -1,4 +1,4 @@
-"""The book's machinery: chapter profiles, the papermill runner, the browser check.
+"""The book's machinery: the papermill runner, the browser check (chapter profiles: :mod:`ratlib.experiments.profiles`).
 
 Command line: ``python -m ratlib.book {build,check,sync} ...`` (see ``--help``).
 """

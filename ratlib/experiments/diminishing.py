@@ -57,7 +57,7 @@ class DiminishingConfig:
         """The RNP runs probed: chapter 3's, for the chosen encoders and seeds."""
         from dataclasses import replace
 
-        from ..book.profiles import chapter_config
+        from .profiles import chapter_config
 
         source = replace(chapter_config("plmr", self.source_profile).full_design(), **self.source_overrides)
         return [cfg for _, cfg in source.runs()

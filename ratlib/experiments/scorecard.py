@@ -57,8 +57,8 @@ def _stored(configs) -> list[dict] | None:
 
 
 def _homogeneity(profile: str) -> Score | None:
-    from ..analysis import homogeneity_experiment as hx
-    from ..book.profiles import chapter_config
+    from .profiles import chapter_config
+    from . import homogeneity as hx
 
     need = hx.need(chapter_config("homogeneity", profile))
     if not need.stored():
@@ -74,7 +74,7 @@ def _homogeneity(profile: str) -> Score | None:
 
 
 def _degeneration(profile: str) -> Score | None:
-    from ..book.profiles import chapter_config
+    from .profiles import chapter_config
     from . import degeneration as dg
 
     config = chapter_config("degeneration", profile)
@@ -93,7 +93,7 @@ def _degeneration(profile: str) -> Score | None:
 
 
 def _plmr_main(profile: str, against: str) -> Score | None:
-    from ..book.profiles import chapter_config
+    from .profiles import chapter_config
     from . import plmr_baselines as pb
 
     config = chapter_config("plmr", profile)
@@ -136,7 +136,7 @@ def _plmr_main(profile: str, against: str) -> Score | None:
 
 
 def _diminishing(profile: str) -> Score | None:
-    from ..book.profiles import chapter_config
+    from .profiles import chapter_config
     from . import diminishing as dm
 
     config = chapter_config("diminishing", profile)
@@ -154,7 +154,7 @@ def _diminishing(profile: str) -> Score | None:
 
 
 def _graph(profile: str) -> Score | None:
-    from ..book.profiles import chapter_config
+    from .profiles import chapter_config
     from . import graph
     from .runs import runs_frame
 
@@ -179,7 +179,7 @@ def _graph(profile: str) -> Score | None:
 def _n2r(profile: str, what: str) -> Score | None:
     """Chapter 5's calls, per dataset: ``gain`` (F1 over MMI), ``speed`` (epochs to converge), ``combined``
     (MMI+N2R against N2R alone)."""
-    from ..book.profiles import chapter_config
+    from .profiles import chapter_config
     from . import n2r_vs_mmi as nm
 
     config = chapter_config("n2r", profile)

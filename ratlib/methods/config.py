@@ -12,6 +12,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from ..encoders import GCN, GRU, PLM, encoder_kind
 from ..io import write_json
 
 METHODS = ("rnp", "fr", "plmr", "n2r", "mmi_n2r", "fulltext")
@@ -21,8 +22,6 @@ FULL_TEXT_MODES = ("layer_s", "skip_pruning", "none")
 # "none": its gradients are cleared, so Adam skips it (ratlib's first recipe).
 N2R_FROZEN_GRADS = ("zero", "none")
 PLM_POOLINGS = ("cls", "max")
-GRU = "gru"
-GCN = "gcn"   # graph convolutional network on node features (graph datasets)
 
 # Defaults per (method family, encoder kind). Sources: FR/N2R code and papers for the
 # GRU family; Bert-MCD's learning rates for their PLM runs; PLMR's run script for PLMR.
@@ -96,8 +95,7 @@ class MethodConfig:
 
     def __post_init__(self):
         family = _FAMILY.get(self.method)
-        kind = self.encoder if self.encoder in (GRU, GCN) else "plm"
-        for name, value in _DEFAULTS.get((family, kind), {}).items():
+        for name, value in _DEFAULTS.get((family, encoder_kind(self.encoder)), {}).items():
             if getattr(self, name) is None:
                 setattr(self, name, list(value) if isinstance(value, list) else value)
         for name in ("split_layers", "split_fractions"):
@@ -150,11 +148,11 @@ class MethodConfig:
     # ------------------------------------------------------------ derived values
     @property
     def uses_plm(self) -> bool:
-        return self.encoder not in (GRU, GCN)
+        return encoder_kind(self.encoder) == PLM
 
     @property
     def uses_graph(self) -> bool:
-        return self.encoder == GCN
+        return encoder_kind(self.encoder) == GCN
 
     def resolve_split(self, n_layers: int) -> tuple[int, int]:
         """PLMR's (s, e) for an encoder of ``n_layers`` layers.

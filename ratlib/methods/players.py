@@ -12,6 +12,7 @@ import copy
 import torch
 from torch import nn
 
+from .. import encoders
 from ..models.gcn import GCN, NodeFeatures, pooled_max
 from ..models.gru import BiGRU, FrozenEmbedding
 from ..models.heads import ClassifierHead, SelectorHead, masked_max_pool
@@ -170,6 +171,38 @@ class GcnPredictor(nn.Module):
         return pooled, self.head(pooled)
 
 
+def _gcn_players(config, n_classes: int, node_features: int, shared_encoder: bool):
+    features = NodeFeatures()
+    # The predictor's states must be non-negative (its max-pooling); the generator's last
+    # layer stays linear, so its selection logits do not die with the ReLU. A shared
+    # encoder (FR) is the predictor's kind.
+    pred_gcn = GCN(node_features)
+    gen_gcn = pred_gcn if shared_encoder else GCN(node_features, final_relu=False)
+    return (GcnGenerator(features, gen_gcn, config.selector_dropout),
+            GcnPredictor(features, pred_gcn, n_classes, config.dropout))
+
+
+def _plm_players(config, n_classes: int, plm: PLMEncoder, shared_encoder: bool):
+    if config.freeze_embeddings:
+        plm.freeze_embeddings()
+    predictor_plm = plm if shared_encoder else copy.deepcopy(plm)
+    generator = PlmGenerator(plm, config.selector_dropout)
+    predictor = PlmPredictor(predictor_plm, n_classes, config.dropout, config.plm_pooling)
+    return generator, predictor
+
+
+def _gru_players(config, n_classes: int, embeddings, shared_encoder: bool):
+    embedding = FrozenEmbedding(embeddings)
+    gen_gru = BiGRU(embedding.dim, config.gru_hidden)
+    pred_gru = gen_gru if shared_encoder else BiGRU(embedding.dim, config.gru_hidden)
+    return (GruGenerator(embedding, gen_gru, config.selector_dropout),
+            GruPredictor(embedding, pred_gru, n_classes, config.dropout))
+
+
+# The players of each encoder kind, built from the kind's model input (ratlib.encoders.MODEL_INPUTS).
+_PLAYERS = {encoders.GRU: _gru_players, encoders.PLM: _plm_players, encoders.GCN: _gcn_players}
+
+
 def build_players(config, *, n_classes: int, embeddings=None, plm: PLMEncoder | None = None,
                   node_features: int | None = None, shared_encoder: bool = False) -> tuple[nn.Module, nn.Module]:
     """Generator and predictor for ``config.encoder``; one encoder for both when ``shared_encoder`` (FR).
@@ -178,27 +211,10 @@ def build_players(config, *, n_classes: int, embeddings=None, plm: PLMEncoder | 
     (both start from the same pre-trained weights). ``node_features`` is the
     width of a graph's node features (encoder ``gcn``).
     """
-    if config.uses_graph:
-        features = NodeFeatures()
-        # The predictor's states must be non-negative (its max-pooling); the generator's last
-        # layer stays linear, so its selection logits do not die with the ReLU. A shared
-        # encoder (FR) is the predictor's kind.
-        pred_gcn = GCN(node_features)
-        gen_gcn = pred_gcn if shared_encoder else GCN(node_features, final_relu=False)
-        return (GcnGenerator(features, gen_gcn, config.selector_dropout),
-                GcnPredictor(features, pred_gcn, n_classes, config.dropout))
-    if config.uses_plm:
-        if config.freeze_embeddings:
-            plm.freeze_embeddings()
-        predictor_plm = plm if shared_encoder else copy.deepcopy(plm)
-        generator = PlmGenerator(plm, config.selector_dropout)
-        predictor = PlmPredictor(predictor_plm, n_classes, config.dropout, config.plm_pooling)
-        return generator, predictor
-    embedding = FrozenEmbedding(embeddings)
-    gen_gru = BiGRU(embedding.dim, config.gru_hidden)
-    pred_gru = gen_gru if shared_encoder else BiGRU(embedding.dim, config.gru_hidden)
-    return (GruGenerator(embedding, gen_gru, config.selector_dropout),
-            GruPredictor(embedding, pred_gru, n_classes, config.dropout))
+    kind = encoders.encoder_kind(config.encoder)
+    input_name = encoders.MODEL_INPUTS[kind][0]
+    model_input = {"embeddings": embeddings, "plm": plm, "node_features": node_features}[input_name]
+    return _PLAYERS[kind](config, n_classes, model_input, shared_encoder)
 
 
 def encoder_parameters(module: nn.Module) -> list[nn.Parameter]:

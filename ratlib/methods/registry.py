@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from ..encoders import MODEL_INPUTS, encoder_kind
 from .base import RationaleMethod
 from .config import ConfigError, MethodConfig
 
@@ -33,37 +34,30 @@ def build_method(config: MethodConfig, *, n_classes: int, embeddings=None, plm=N
                  node_features: int | None = None) -> RationaleMethod:
     """A method with fresh heads and its optimizers, checked against its encoder first.
 
-    ``embeddings``: the (V, d) word-vector matrix (row 0 = zeros) for ``encoder='gru'``;
-    ``node_features``: the width of the node features for ``encoder='gcn'`` (graphs);
-    ``plm``: a :class:`ratlib.models.PLMEncoder` for any other encoder. The method
-    fine-tunes ``plm`` in place (and deep-copies it when it needs two encoders),
-    so pass a freshly loaded one per run.
+    Give the one input its encoder's players are built from
+    (:data:`ratlib.encoders.MODEL_INPUTS`; :meth:`model_inputs` of an encoder
+    from :mod:`ratlib.encoders` gives it): ``embeddings``, the (V, d)
+    word-vector matrix (row 0 = zeros) for ``encoder='gru'``;
+    ``node_features``, the width of the node features for ``encoder='gcn'``
+    (graphs); ``plm``, a :class:`ratlib.models.PLMEncoder` for any other
+    encoder. The method fine-tunes ``plm`` in place (and deep-copies it when it
+    needs two encoders), so pass a freshly loaded one per run.
     """
     _load_builtin()
     config.validate(n_layers=plm.n_layers if plm is not None else None)
     if not isinstance(n_classes, int) or n_classes < 2:
         raise ConfigError(f"n_classes = {n_classes!r}: expected an integer >= 2")
-    if config.uses_graph:
-        if not isinstance(node_features, int) or node_features < 1:
-            raise ConfigError(f"encoder = 'gcn' needs node_features= (the width of the node features, an integer "
-                              f">= 1); got {node_features!r}")
-        if embeddings is not None or plm is not None:
-            raise ConfigError("encoder = 'gcn' reads node features; embeddings= and plm= are for text encoders")
-        return _BUILDERS[config.method](config, n_classes=n_classes, node_features=node_features)
-    if node_features is not None:
-        raise ConfigError(f"node_features= is for encoder = 'gcn', not {config.encoder!r}")
-    if config.uses_plm:
-        if plm is None:
-            raise ConfigError(f"encoder = {config.encoder!r} needs plm= (e.g. ratlib.models.load_encoder"
-                              f"({config.encoder!r})[0]); got none")
-        if embeddings is not None:
-            raise ConfigError(f"encoder = {config.encoder!r} is a PLM; embeddings= is for encoder = 'gru'")
-    else:
-        if embeddings is None:
-            raise ConfigError("encoder = 'gru' needs embeddings= (the (V, d) word-vector matrix, row 0 = zeros)")
-        if plm is not None:
-            raise ConfigError("encoder = 'gru' does not take plm=; set encoder to the PLM's name instead")
-    return _BUILDERS[config.method](config, n_classes=n_classes, embeddings=embeddings, plm=plm)
+    inputs = {"embeddings": embeddings, "plm": plm, "node_features": node_features}
+    name, expected = MODEL_INPUTS[encoder_kind(config.encoder)]
+    if inputs[name] is None:
+        raise ConfigError(f"encoder = {config.encoder!r} needs {name}= ({expected}); got none")
+    others = [f"{other}=" for other, value in inputs.items() if other != name and value is not None]
+    if others:
+        raise ConfigError(f"encoder = {config.encoder!r} is built from {name}= alone; leave out "
+                          f"{' and '.join(others)}")
+    if name == "node_features" and (not isinstance(node_features, int) or node_features < 1):
+        raise ConfigError(f"encoder = {config.encoder!r} needs node_features= ({expected}); got {node_features!r}")
+    return _BUILDERS[config.method](config, n_classes=n_classes, **{name: inputs[name]})
 
 
 def describe_method(method: RationaleMethod) -> dict:

@@ -18,9 +18,9 @@ from typing import Sequence
 import torch
 from tqdm.auto import tqdm
 
+from ..analysis.homogeneity import METRICS, layer_summary, rise, sentence_metrics
+from ..analysis.token_states import gru_layers, load_plm_encoder, plm_layers
 from ..results import cached
-from .homogeneity import METRICS, layer_summary, rise, sentence_metrics
-from .token_states import gru_layers, load_plm_encoder, plm_layers
 
 RESULT_KIND = "homogeneity"
 # Bump when what a stored homogeneity result means changes (part of the key).
@@ -123,17 +123,17 @@ class _PerSentence:
 
 
 def _gru_parts(pool: Sequence[Sequence[str]], config: HomogeneityConfig, seed: int):
+    from ..encoders import WordEncoder
     from ..models.gru import BiGRU, FrozenEmbedding
-    from ..text.glove import build_vocab, load_word_vectors
 
-    vocab = build_vocab(pool, load_word_vectors(config.glove_path))
-    embedding = FrozenEmbedding(vocab.embeddings)
+    words = WordEncoder.from_texts(pool, config.glove_path)
+    embedding = FrozenEmbedding(words.model_inputs()["embeddings"])
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         gru = BiGRU(embedding.dim, config.gru_hidden)
     gru.eval()
     architecture = f"BiGRU, {config.gru_hidden} per direction, untrained (seeded init)"
-    return embedding, gru, vocab.encode, architecture, vocab.source
+    return embedding, gru, words.vocab.encode, architecture, words.provenance["word_vectors"]
 
 
 def compute(config: HomogeneityConfig, pool: list[list[str]], data_info: dict) -> dict:
@@ -171,7 +171,7 @@ def compute(config: HomogeneityConfig, pool: list[list[str]], data_info: dict) -
 
 def need(config: HomogeneityConfig):
     """The stored result this configuration reads (:class:`~ratlib.experiments.needs.Need`; loads the data)."""
-    from ..experiments.needs import Need
+    from .needs import Need
 
     pool, data_info = load_reviews(config)
     data_info["fingerprint"] = fingerprint(pool)
