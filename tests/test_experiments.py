@@ -335,10 +335,10 @@ def test_convergence_counts_epochs_and_cpu_minutes_to_within_five_points_of_the_
     assert nm.convergence({"history": _history([46.0, 50.0])})["epoch"] == 1      # already within 5 points
 
 
-def n2r_frame(rnp, n2r, mmi_n2r, label="hatexplain"):
+def n2r_frame(rnp, n2r, mmi_n2r, label="hatexplain", random_f1=30.0):
     rows = []
     for run, f1s in (("rnp", rnp), ("n2r", n2r), ("mmi_n2r", mmi_n2r)):
-        rows += [{"dataset_label": label, "run": run, "method": run, "seed": i + 1, "F1": f, "random_F1": 30.0,
+        rows += [{"dataset_label": label, "run": run, "method": run, "seed": i + 1, "F1": f, "random_F1": random_f1,
                   "dev_acc": 70.0, "converged_epoch": 10 if run == "rnp" else 5} for i, f in enumerate(f1s)]
     return pd.DataFrame(rows)
 
@@ -353,6 +353,12 @@ def test_n2r_verdict_calls_each_gain_over_rnp_by_the_books_rule(n2r, mmi_n2r, la
     text = nm.verdict(n2r_frame((40.0, 42.0, 44.0), n2r, mmi_n2r), "hatexplain")
     assert text.startswith(f"**{label}"), text
     assert "rnp F1 42.0" in text
+
+
+def test_n2r_gains_at_or_below_random_selection_do_not_reproduce_the_claim():
+    text = nm.verdict(n2r_frame((20.0, 22.0, 24.0), (40.0,) * 3, (41.0,) * 3, random_f1=45.0), "hatexplain")
+    assert text.startswith("**Not reproduced at this scale** (higher F1 than RNP, but no better"), text
+    assert "Not above chance: mmi_n2r (F1 41.0 vs 45.0" in text
 
 
 def test_n2r_comparisons_include_convergence_and_mmi_n2r_against_n2r():

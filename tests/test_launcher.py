@@ -27,6 +27,7 @@ def config(seed=1, encoder="gru", **data):
 
 def test_a_run_gets_a_gpu_only_for_a_transformer_on_a_cluster_with_gpus():
     assert launcher.task_resources(config(encoder="gru"), cluster_gpus=4) == {"num_cpus": 1}
+    assert launcher.task_resources(config(encoder="gcn"), cluster_gpus=4) == {"num_cpus": 1}
     assert launcher.task_resources(config(encoder="minilm"), cluster_gpus=4) == {"num_cpus": 1, "num_gpus": 1}
     assert launcher.task_resources(config(encoder="minilm"), cluster_gpus=0) == {"num_cpus": 1}
 

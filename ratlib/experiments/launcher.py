@@ -45,7 +45,9 @@ class SweepReport:
 
 def uses_gpu(config: TrainConfig, cluster_gpus: float) -> bool:
     """A run gets a GPU when its encoder is a transformer and the cluster has one."""
-    return cluster_gpus > 0 and config.method.encoder != "gru"
+    from ..encoders import PLM, encoder_kind
+
+    return cluster_gpus > 0 and encoder_kind(config.method.encoder) == PLM
 
 
 def task_resources(config: TrainConfig, cluster_gpus: float) -> dict:

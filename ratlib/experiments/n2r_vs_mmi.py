@@ -22,7 +22,7 @@ from .degeneration import selection_onset, transformer_examples
 from .needs import Need, run_need
 from .needs import pending_note as needs_pending_note
 from .plmr_baselines import HATEXPLAIN, Dataset
-from .runs import METRICS, MIN_SEEDS, compare, mean_std_table, runs_frame
+from .runs import METRICS, MIN_SEEDS, chance_note, compare, mean_std_table, runs_frame
 
 # N2R's headline claims: +5.1 to +13.5 F1 over MMI (RNP) on its beer/hotel tables; MMI+N2R at least N2R.
 PAPER_GAIN_RANGE = (5.1, 13.5)
@@ -166,27 +166,37 @@ def comparisons(frame, label: str) -> list[dict]:
 
 def verdict(frame, label: str) -> str:
     """Does N2R (alone or with MMI) select better rationales than MMI on ``label``? One paragraph."""
-    rows = frame[frame.dataset_label == label]
+    rows = frame[(frame.dataset_label == label) & frame.run.isin(["rnp", "n2r", "mmi_n2r"])]
     calls = {(c["comparison"], c["metric"]): c for c in comparisons(frame, label)}
     gains = [calls.get((f"{m} vs rnp", "F1")) for m in ("n2r", "mmi_n2r")]
     gains = [g for g in gains if g is not None]
     if not gains:
         return f"**Pending** on {label}: RNP and an N2R variant are not both stored."
+    means = rows.groupby("run")[["F1", "random_F1", "dev_acc"]].mean()
+    # A gain counts only where the N2R variant also selects better than random words would.
+    wins = [g for g in gains if g["call"] == "higher"]
+    real = [g for g in wins if _above_chance(means, g["comparison"].split(" vs ")[0])]
     if any(g["call"].startswith("fewer than") for g in gains):
         call = f"**Pending** (fewer than {MIN_SEEDS} seeds of a compared method stored)"
-    elif all(g["call"] == "higher" for g in gains):
+    elif len(real) == len(gains):
         call = "**Reproduced at this scale**"
-    elif any(g["call"] == "higher" for g in gains):
+    elif real:
         call = "**Partly reproduced at this scale**"
+    elif wins:
+        call = ("**Not reproduced at this scale** (higher F1 than RNP, but no better than selecting words at "
+                "random)")
     else:
         call = "**Not reproduced at this scale**"
-    means = rows.groupby("run")[["F1", "random_F1", "dev_acc"]].mean()
     parts = [f"{g['comparison'].split(' vs ')[0]} {g['difference']:+.1f} F1 against RNP (larger spread over seeds "
              f"{g['larger seed spread']:.1f}, {g['seeds']} seeds: {g['call']})" for g in gains]
     detail = "; ".join(f"{run} F1 {r.F1:.1f} (random selection at its sparsity {r.random_F1:.1f}, dev accuracy "
                        f"{r.dev_acc:.1f}%)" for run, r in means.iterrows())
     return (f"{call} on {label} (paper: +{PAPER_GAIN_RANGE[0]:g} to +{PAPER_GAIN_RANGE[1]:g} F1 over MMI): "
-            + "; ".join(parts) + f". Means over seeds: {detail}.")
+            + "; ".join(parts) + f". Means over seeds: {detail}.{chance_note(rows)}")
+
+
+def _above_chance(means, run: str) -> bool:
+    return bool(means.F1[run] > means.random_F1[run])
 
 
 def continuity_check(frame) -> list[dict]:

@@ -23,7 +23,7 @@ from ..train import TRAINER_VERSION, TrainConfig
 from .degeneration import transformer_examples as rationale_examples  # noqa: F401 (the chapter's examples)
 from .needs import Need, run_need, stored_need
 from .needs import pending_note as needs_pending_note
-from .runs import METRICS, MIN_SEEDS, compare, not_learned, runs_frame  # noqa: F401 (compare: the chapter's rule)
+from .runs import METRICS, MIN_SEEDS, chance_note, compare, not_learned, runs_frame  # noqa: F401 (compare: the chapter's rule)
 
 # PLMR's headline claims (abstract): up to +17 F1 over PLM-based and up to +9 over GRU-based rationalizers.
 PAPER_GAIN_OVER_PLM = 17.0
@@ -211,12 +211,7 @@ def verdict(frame, baseline: dict, label: str) -> str:
                      f"{means[plmr.run.iloc[0]]:.1f} differs by {c['diff']:+.1f} (larger spread over seeds "
                      f"{c['spread']:.1f}: {c['call']})")
     seeds = plmr.seed.nunique()
-    rationalizers = rows[rows.method != "fulltext"].groupby("run")[["F1", "random_F1"]].mean()
-    chance = rationalizers[rationalizers.F1 <= rationalizers.random_F1]
-    at_chance = "" if chance.empty else (
-        " Not above chance: " + ", ".join(f"{run} (F1 {r.F1:.1f} vs {r.random_F1:.1f} for random selection at its "
-                                          "sparsity)" for run, r in chance.iterrows())
-        + " select no better than random words would.")
+    at_chance = chance_note(rows[rows.method != "fulltext"])
     learned = "" if not not_learned(plmr) else (
         f" PLMR's predictor did not learn the task (mean dev accuracy {plmr.dev_acc.mean():.1f}% at its chosen "
         "epoch), although the full-text classifier did at the same budget.")

@@ -82,6 +82,18 @@ def not_learned(rows) -> bool:
     return bool(rows.dev_acc.mean() < rows.dev_chance_acc.mean() + UNTRAINED_MARGIN)
 
 
+def chance_note(rows) -> str:
+    """A sentence naming the runs (``run`` column) whose mean F1 is no better than random selection at their
+    sparsity (``random_F1``), or "" when every run is above it."""
+    means = rows.groupby("run")[["F1", "random_F1"]].mean()
+    chance = means[means.F1 <= means.random_F1]
+    if chance.empty:
+        return ""
+    return (" Not above chance: " + ", ".join(f"{run} (F1 {r.F1:.1f} vs {r.random_F1:.1f} for random selection at "
+                                              "its sparsity)" for run, r in chance.iterrows())
+            + " select no better than random words would.")
+
+
 def runs_frame(results: Iterable[dict], metrics: str = "test"):
     import pandas as pd
 
