@@ -322,6 +322,27 @@ def test_plmr_dropping_pruned_tokens_trains_the_selector_and_is_off_by_default()
     assert torch.isfinite(torch.tensor(logs["loss"]))
 
 
+def test_plmr_ablations_flat_targets_and_per_layer_masks():
+    torch.manual_seed(13)
+    paper = make("plmr", "tiny", n_layers=6, split_layers=[0, 4], sparsity=0.3)
+    assert paper.levels[-1] == pytest.approx(0.3) and paper.levels[0] > 0.8      # levelled: near 1 down to alpha
+    flat = make("plmr", "tiny", n_layers=6, split_layers=[0, 4], sparsity=0.3, plmr_targets="flat")
+    assert flat.levels == [0.3] * 4
+    per_layer = make("plmr", "tiny", n_layers=6, split_layers=[0, 4], plmr_masks="per_layer")
+    per_layer.train()
+    batch = plm_batch()
+    _, masks, _ = per_layer._forward(batch)
+    assert all(torch.all(m[:, 0] == 1) and torch.all(m[batch["attention_mask"] == 0] == 0) for m in masks)
+    assert any(torch.any(later > earlier) for earlier, later in zip(masks, masks[1:]))   # a pruned token returns
+    identity = MethodConfig(method="plmr", encoder="minilm").identity()
+    assert "plmr_targets" not in identity and "plmr_masks" not in identity                # older keys kept
+    assert MethodConfig(method="plmr", encoder="minilm", plmr_targets="flat").identity()["plmr_targets"] == "flat"
+    with pytest.raises(ConfigError, match="cannot be dropped"):
+        MethodConfig(method="plmr", encoder="minilm", plmr_masks="per_layer", plmr_drop_pruned=True).validate()
+    with pytest.raises(ConfigError, match="plmr_targets"):
+        MethodConfig(method="plmr", encoder="minilm", plmr_targets="steep").validate()
+
+
 def test_plmr_prediction_covers_selectable_positions_only_and_is_deterministic():
     method = make("plmr", "tiny", n_layers=4, split_layers=[0, 2])
     batch = plm_batch()

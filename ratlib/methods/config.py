@@ -41,13 +41,17 @@ _DEFAULTS = {
     ("plmr", "plm"): dict(sparsity=0.2, sparsity_lambda=5.0, continuity_lambda=10.0, cls_lambda=1.0,
                           dropout=0.2, selector_dropout=0.1, lr_encoder=5e-6, lr_head=2e-5,
                           split_fractions=[1 / 3, 2 / 3], full_text="layer_s", full_text_lambda=2.0,
-                          d_lambda=1.0, autocast_bf16=True, plmr_drop_pruned=False),
+                          d_lambda=1.0, autocast_bf16=True, plmr_drop_pruned=False, plmr_targets="levelled",
+                          plmr_masks="cumulative"),
 }
 # fulltext (no selection, a reference) shares RNP's learning rates and dropout.
 # Fields added after results were stored, with the value that reproduces those results (None: the
 # field does not apply). identity() leaves a field out while it holds that value, so older results keep
 # their keys; TrainConfig.from_json gives a stored configuration without the field that value.
-LEGACY_VALUES = {"continuity_window": None, "n2r_frozen_grads": "none", "plmr_drop_pruned": False}
+LEGACY_VALUES = {"continuity_window": None, "n2r_frozen_grads": "none", "plmr_drop_pruned": False,
+                 "plmr_targets": "levelled", "plmr_masks": "cumulative"}
+PLMR_TARGETS = ("levelled", "flat")
+PLMR_MASKS = ("cumulative", "per_layer")
 _FAMILY = {"rnp": "rnp", "fr": "rnp", "n2r": "n2r", "mmi_n2r": "n2r", "plmr": "plmr", "fulltext": "rnp"}
 
 
@@ -92,6 +96,10 @@ class MethodConfig:
     n2r_frozen_grads: str | None = None     # N2R's norm step: "zero" (official) or "none"; see N2R_FROZEN_GRADS
     plmr_drop_pruned: bool | None = None    # PLMR beyond the paper: layers after a pruning step run on the
                                             # kept tokens only (False: zeroed tokens stay, as the paper)
+    plmr_targets: str | None = None         # PLMR's sparsity targets: "levelled" (the paper) or "flat" (alpha
+                                            # at every pruning layer; an ablation)
+    plmr_masks: str | None = None           # "cumulative" (the paper: M_i = M_{i-1} * Z_i) or "per_layer"
+                                            # (M_i = Z_i; an ablation)
 
     def __post_init__(self):
         family = _FAMILY.get(self.method)
@@ -210,13 +218,22 @@ class MethodConfig:
             raise ConfigError(f"continuity_window = {self.continuity_window!r}: expected an integer >= 2 or null")
         if self.method == "plmr":
             self._validate_plmr(n_layers)
-        elif self.plmr_drop_pruned is not None:
-            raise ConfigError(f"plmr_drop_pruned = {self.plmr_drop_pruned!r}: applies to plmr only")
+        else:
+            for name in ("plmr_drop_pruned", "plmr_targets", "plmr_masks"):
+                if getattr(self, name) is not None:
+                    raise ConfigError(f"{name} = {getattr(self, name)!r}: applies to plmr only")
         return self
 
     def _validate_plmr(self, n_layers: int | None) -> None:
         if not isinstance(self.plmr_drop_pruned, bool):
             raise ConfigError(f"plmr_drop_pruned = {self.plmr_drop_pruned!r}: expected true or false")
+        if self.plmr_targets not in PLMR_TARGETS:
+            raise ConfigError(f"plmr_targets = {self.plmr_targets!r}: expected one of {list(PLMR_TARGETS)}")
+        if self.plmr_masks not in PLMR_MASKS:
+            raise ConfigError(f"plmr_masks = {self.plmr_masks!r}: expected one of {list(PLMR_MASKS)}")
+        if self.plmr_drop_pruned and self.plmr_masks == "per_layer":
+            raise ConfigError("plmr_masks = 'per_layer' lets a pruned token come back, so it cannot be dropped; "
+                              "set plmr_drop_pruned = false")
         if self.full_text not in FULL_TEXT_MODES:
             raise ConfigError(f"full_text = {self.full_text!r}: expected one of {list(FULL_TEXT_MODES)}")
         for name in ("full_text_lambda", "d_lambda"):

@@ -16,7 +16,9 @@ same classifier on [CLS] of layer s's output, from the same pass), combined
 as the official code does: ``cls_lambda*L_r + F*L_full + D*(L_r - L_full)``.
 ``full_text='skip_pruning'`` uses the code's unused alternative (layer s's
 output continued through the predictor layers, pruning layers skipped);
-``'none'`` drops the term.
+``'none'`` drops the term. Two ablations of the paper's design: ``plmr_targets='flat'``
+(the target ``alpha`` at every pruning layer) and ``plmr_masks='per_layer'``
+(``M_i = Z_i``: each pruning layer decides afresh, a pruned token can come back).
 
 Like the official code, the selector also decides on [SEP] (it scores every
 position but [CLS]); the returned rationale keeps selectable positions only.
@@ -73,7 +75,8 @@ class PLMR(RationaleMethod):
             plm.freeze_embeddings()
         self.split = config.resolve_split(plm.n_layers)
         s, e = self.split
-        self.levels = plmr_levels(config.sparsity, e - s)
+        self.levels = (plmr_levels(config.sparsity, e - s) if config.plmr_targets == "levelled"
+                       else [config.sparsity] * (e - s))
         self.selector = SelectorHead(plm.hidden_size, config.selector_dropout)
         self.classifier = ClassifierHead(plm.hidden_size, n_classes, config.dropout)
         self._optimizer = None
@@ -123,7 +126,8 @@ class PLMR(RationaleMethod):
             for i in range(s + 1, e + 1):
                 hidden = self.plm.layer(i, hidden * keep.unsqueeze(-1), context=context)
                 z = select(self.selector(hidden[:, 1:]), training=self.training, sample=sample, tau=self.config.tau)
-                keep = torch.cat([torch.ones_like(z[:, :1]), z], dim=1) * keep
+                keep = torch.cat([torch.ones_like(z[:, :1]), z], dim=1) * (
+                    keep if self.config.plmr_masks == "cumulative" else attention)
                 masks.append(keep)
         hidden = self._predictor_layers(embedded, keep, context)
         logits = self.classifier(hidden[:, 0])
