@@ -386,3 +386,52 @@ def test_n2r_chapter_runs_seed_by_seed_and_adds_the_continuity_check():
     degeneration = {c.key() for c in chapter_config("degeneration", "cpu").train_configs()}
     rnp = [(label, c.key()) for label, r, c in cpu.runs() if r == "rnp"]
     assert rnp and all(key in (plmr if label == "hatexplain" else degeneration) for label, key in rnp)
+
+
+from ratlib.experiments import split_ablation as sa  # noqa: E402
+
+
+def test_split_ablation_covers_every_valid_split_and_reuses_chapter_3s_default_runs():
+    from ratlib.book.profiles import chapter_config
+
+    assert sa.valid_splits(6) == [(0, 1), (0, 2), (0, 3), (0, 4), (1, 2), (1, 3), (1, 4), (2, 3), (2, 4), (3, 4)]
+    config = sa.SplitAblationConfig(seeds=(1,))
+    runs = config.runs()
+    assert len(runs) == 10 + 3
+    default = [cfg for label, _, cfg in runs if label == "1,3"][0]
+    assert default.method.split_layers is None                          # left to split_fractions: chapter 3's key
+    plmr = {c.key() for r, c in chapter_config("plmr", "cpu").runs() if r == "plmr (minilm)"}
+    assert default.key() in plmr
+    other = [cfg for label, _, cfg in runs if label == "0,4"][0]
+    assert other.method.split_layers == [0, 4]
+    parts = {label: cfg.method for label, _, cfg in runs if label in sa.PARTS}
+    assert parts["no full-text term"].full_text == "none" and parts["per-layer masks"].plmr_masks == "per_layer"
+    assert parts["flat sparsity targets"].plmr_targets == "flat" and parts["flat sparsity targets"].split_layers is None
+
+
+def test_homogeneity_rule_prunes_before_the_half_way_point_and_stays_valid():
+    assert sa.homogeneity_rule({"n_layers": 6, "minimum_layer": 0, "halfway_layer": 4}) == (0, 2)
+    assert sa.homogeneity_rule({"n_layers": 12, "minimum_layer": 3, "halfway_layer": 8}) == (2, 6)
+    assert sa.homogeneity_rule({"n_layers": 6, "minimum_layer": 5, "halfway_layer": 1}) == (0, 1)  # clipped
+    assert sa.homogeneity_rule({"n_layers": 6, "minimum_layer": 0, "halfway_layer": 9}) == (0, 4)
+
+
+def split_frame(f1_by_split, random_f1=10.0):
+    rows = []
+    for (s, e), f1s in f1_by_split.items():
+        rows += [{"run": f"{s},{e}", "design": sa.PAPER, "s": s, "e": e, "seed": i + 1, "F1": f,
+                  "random_F1": random_f1} for i, f in enumerate(f1s)]
+    return pd.DataFrame(rows)
+
+
+def test_split_rule_check_and_verdict():
+    frame = split_frame({(0, 2): (40.0, 46.0), (1, 3): (45.0, 47.0), (2, 4): (10.0, 12.0)})
+    check = sa.rule_check(frame, (0, 2))
+    assert check["best"] == (1, 3) and check["call"].startswith("as good as the best split")
+    assert sa.rule_check(frame, (1, 3))["call"] == "the rule picks the best split"
+    assert sa.rule_check(frame, (0, 1))["call"].startswith("pending")
+    text = sa.verdict(frame, check)
+    assert text.startswith("**Reproduced at this scale**: the split matters"), text
+    flat = split_frame({(0, 2): (40.0, 50.0), (1, 3): (42.0, 48.0)})
+    assert sa.verdict(flat, sa.rule_check(flat, (0, 2))).startswith("**Not reproduced")
+    assert sa.verdict(split_frame({(0, 2): (40.0,)}), check).startswith("**Pending**")

@@ -106,6 +106,26 @@ def convergence_currencies(curves, title: str = ""):
     return fig
 
 
+def split_heatmaps(frame, metrics=("F1", "S", "dev_acc")):
+    """Mean of each metric over seeds per PLMR split, s (rows) by e (columns), paper recipe; None if empty."""
+    import seaborn as sns
+
+    from ..experiments.split_ablation import grid_table
+
+    tables = [grid_table(frame, m) for m in metrics]
+    if all(t.empty for t in tables):
+        return None
+    sns.set_theme(style="white", context="notebook")
+    fig, axes = panel_grid(len(metrics), height=3.6)
+    for ax, metric, table in zip(axes, metrics, tables):
+        sns.heatmap(table, annot=True, fmt=".1f", cmap="viridis", ax=ax, cbar=False)
+        ax.set_title(f"{metric} (mean over seeds)")
+        ax.set_xlabel("e (last pruning layer)")
+        ax.set_ylabel("s (last full-text layer)")
+    fig.tight_layout()
+    return fig
+
+
 def panel_grid(n: int, width: float = 11.0, height: float = 3.4):
     """``n`` panels two to a row (legible at the page's width); the flat list of axes, extras removed."""
     import matplotlib.pyplot as plt

@@ -22,6 +22,7 @@ from ..experiments.plmr_baselines import HATEXPLAIN, Dataset, PLMRBaselinesConfi
 from ..experiments.variance import VarianceConfig
 from ..experiments.graph import GraphConfig
 from ..experiments.n2r_vs_mmi import SYNTH_APPEARANCE, N2RConfig
+from ..experiments.split_ablation import SplitAblationConfig
 
 # A tiny benchmark for smoke builds: every code path, seconds of work.
 SMOKE_SYNTH = {"n_train": 300, "n_dev": 60, "n_test": 60}
@@ -38,6 +39,11 @@ CPU_N2R_SEEDS_STORED = {"rnp/hatexplain": (1, 2, 3), "n2r/hatexplain": (), "mmi_
                         "rnp, continuity over 256/hatexplain": (),
                         "rnp/synth appearance": (1, 2, 3), "n2r/synth appearance": (),
                         "mmi_n2r/synth appearance": ()}
+
+# Runs of the split ablation stored so far, per run label ("s,e" or a part of the design; the rest: seeds 1-2).
+# The default split (1, 3) is chapter 3's PLMR runs.
+CPU_SPLIT_SEEDS_STORED = {**{f"{s},{e}": () for s in range(4) for e in range(s + 1, 5)}, "1,3": (1, 2),
+                          "no full-text term": (), "flat sparsity targets": (), "per-layer masks": ()}
 
 CHAPTERS: dict[str, dict[str, object]] = {
     # Chapter 1, token homogeneity (PLMR Fig. 2).
@@ -90,6 +96,19 @@ CHAPTERS: dict[str, dict[str, object]] = {
             datasets=(Dataset(label="beer appearance", data={"name": "beer", "aspect": 0, "balance_dev": True},
                               sparsity=0.2, plm_epochs=20, gru_epochs=300),),
             encoder="bert-base-uncased", seeds=(1, 2, 3, 4, 5), gru_lr=None),
+    },
+    # PLMR's split-layer ablation (Sec. 6.3) and the homogeneity split rule, at chapter 3's MiniLM budget.
+    "split": {
+        "smoke": SplitAblationConfig(
+            dataset=Dataset(label="synth", data={"name": "synth", "options": SMOKE_SYNTH, "balance_dev": True,
+                                                 "max_dev": 16},
+                            sparsity=0.2, plm_epochs=1, gru_epochs=1, plm_max_train=16),
+            splits=((0, 1), (1, 3)), parts=("no full-text term",), seeds=(1,)),
+        "cpu": SplitAblationConfig(run_seeds=CPU_SPLIT_SEEDS_STORED),
+        "paper": SplitAblationConfig(
+            dataset=Dataset(label="beer appearance", data={"name": "beer", "aspect": 0, "balance_dev": True},
+                            sparsity=0.2, plm_epochs=20, gru_epochs=300),
+            encoder="bert-base-uncased", n_layers=12, seeds=(1, 2, 3)),
     },
     # Chapter 4, MMI's diminishing returns (N2R Fig. 3): probes chapter 3's trained RNP predictors.
     "diminishing": {
