@@ -430,8 +430,12 @@ def test_split_rule_check_and_verdict():
     assert check["best"] == (1, 3) and check["call"].startswith("as good as the best split")
     assert sa.rule_check(frame, (1, 3))["call"] == "the rule picks the best split"
     assert sa.rule_check(frame, (0, 1))["call"].startswith("pending")
-    text = sa.verdict(frame, check)
+    grid = [(0, 2), (1, 3), (2, 4)]
+    text = sa.verdict(frame, check, grid)
     assert text.startswith("**Reproduced at this scale**: the split matters"), text
+    assert "to 46.0 at (1, 3)" in text
     flat = split_frame({(0, 2): (40.0, 50.0), (1, 3): (42.0, 48.0)})
-    assert sa.verdict(flat, sa.rule_check(flat, (0, 2))).startswith("**Not reproduced")
-    assert sa.verdict(split_frame({(0, 2): (40.0,)}), check).startswith("**Pending**")
+    assert sa.verdict(flat, sa.rule_check(flat, (0, 2)), [(0, 2), (1, 3)]).startswith("**Not reproduced")
+    partial = sa.verdict(flat, sa.rule_check(flat, (0, 2)), grid)       # no difference yet, grid incomplete
+    assert partial.startswith("**Pending**: 2 of 3 splits"), partial
+    assert sa.verdict(split_frame({(0, 2): (40.0,)}), check, grid).startswith("**Pending**")

@@ -76,8 +76,25 @@ def pending_note(config, chapter: str) -> str:
     by_run: dict[str, list[int]] = {}
     for need in absent:
         cfg = need.train
-        window = f", continuity over {cfg.method.continuity_window}" if cfg.method.continuity_window else ""
-        by_run.setdefault(f"{cfg.method.method} ({cfg.method.encoder}{window}) on {cfg.data.name}", []).append(cfg.seed)
+        by_run.setdefault(f"{cfg.method.method} ({variant_label(cfg.method)}) on {cfg.data.name}", []).append(cfg.seed)
     listed = "; ".join(f"{run}, seed(s) {', '.join(map(str, seeds))}" for run, seeds in by_run.items())
     return (f"**Not stored yet** ({len(absent)} runs of the chapter's design, so the tables above hold fewer "
             f"seeds): {listed}. `python -m ratlib sweep {chapter} --profile cpu --full-design` computes them.")
+
+
+def variant_label(method) -> str:
+    """The encoder, and the settings that set a run apart from its method's usual one (for lists of runs)."""
+    m = method
+    parts = [m.encoder]
+    if m.split_layers is not None:
+        parts.append(f"split {tuple(m.split_layers)}")
+    if m.method == "plmr" and m.full_text == "none":
+        parts.append("no full-text term")
+    parts += [f"{name.replace('plmr_', '')} {value}" for name, value, usual in
+              (("plmr_targets", m.plmr_targets, "levelled"), ("plmr_masks", m.plmr_masks, "cumulative"))
+              if value not in (None, usual)]
+    if m.plmr_drop_pruned:
+        parts.append("pruned tokens dropped")
+    if m.continuity_window:
+        parts.append(f"continuity over {m.continuity_window}")
+    return ", ".join(parts)
