@@ -93,9 +93,24 @@ def test_full_scale_frame_uses_the_best_dev_epoch():
 
 
 def test_difference_verdict_rule():
-    assert va.difference_verdict([60, 62, 64], [55, 57, 59], spread_points=7.0).startswith("no difference (+5.0")
-    assert va.difference_verdict([60, 62, 64], [50, 52, 54], spread_points=7.0).startswith("higher by 10.0")
-    assert va.difference_verdict([50], [60], spread_points=1.0) == "no verdict (fewer than 3 seeds)"
+    assert va.difference_verdict([60, 62, 64], [55, 57, 59], floor_points=7.0).startswith("no difference (+5.0")
+    assert va.difference_verdict([60, 62, 64], [50, 52, 54], floor_points=7.0).startswith("higher by 10.0")
+    assert va.difference_verdict([50], [60], floor_points=1.0) == "no verdict (fewer than 3 seeds)"
+    # the floor only raises the bar: a side's own spread over seeds counts when it is larger
+    assert va.difference_verdict([50, 60, 70], [45, 46, 47], floor_points=1.0) == (
+        "no difference (+14.0 points, less than the measured spread of 20.0)")
+
+
+def test_difference_verdict_is_the_rule_of_runs_compare():
+    # the text and runs.compare, the one statement of the rule, call every case alike
+    from ratlib.experiments.runs import compare
+
+    cases = [([60, 62, 64], [55, 57, 59], 7.0), ([60, 62, 64], [50, 52, 54], 7.0), ([50, 51], [60, 61, 62], 0.0),
+             ([40, 41, 42], [50, 51, 52], 0.5)]
+    for a, b, floor in cases:
+        call = compare({"F1": a}, {"F1": b}, floor=floor)["call"]
+        assert va.difference_verdict(a, b, floor).startswith(
+            "no verdict" if call.startswith("fewer than") else call), (a, b, floor)
 
 
 def test_processor_counts_groups_runs_by_processor():

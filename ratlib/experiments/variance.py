@@ -336,20 +336,20 @@ def reproducibility_lines(config: VarianceConfig, measured: dict) -> list[str]:
     return lines
 
 
-def difference_verdict(a, b, spread_points: float, min_seeds: int = 3) -> str:
-    """The book's rule for comparing two methods' per-seed metric values (e.g. F1).
+def difference_verdict(a, b, floor_points: float = 0.0) -> str:
+    """:func:`ratlib.experiments.runs.compare` (the book's rule) on two lists of per-seed values, as words.
 
-    With fewer than ``min_seeds`` seeds on either side there is no verdict; a
-    difference of means smaller than ``spread_points`` (the measured spread of
-    one configuration across kernel paths, or across seeds if larger) is "no difference".
+    ``floor_points`` is a spread measured elsewhere (e.g. across kernel paths) that a difference
+    must also exceed.
     """
-    a, b = list(a), list(b)
-    if min(len(a), len(b)) < min_seeds:
-        return f"no verdict (fewer than {min_seeds} seeds)"
-    gap = sum(a) / len(a) - sum(b) / len(b)
-    if abs(gap) < spread_points:
-        return f"no difference ({gap:+.1f} points, less than the measured spread of {spread_points:.1f})"
-    return f"{'higher' if gap > 0 else 'lower'} by {abs(gap):.1f} points (more than the spread of {spread_points:.1f})"
+    from .runs import compare
+
+    c = compare({"F1": list(a)}, {"F1": list(b)}, floor=floor_points)
+    if c["call"].startswith("fewer than"):
+        return f"no verdict ({c['call'].split(':')[0]})"
+    if c["call"] == "no difference":
+        return f"no difference ({c['diff']:+.1f} points, less than the measured spread of {c['spread']:.1f})"
+    return f"{c['call']} by {abs(c['diff']):.1f} points (more than the spread of {c['spread']:.1f})"
 
 
 def verdict_spread(config: VarianceConfig, measured: dict, stored_runs: list[dict]) -> float | None:
@@ -415,7 +415,7 @@ def findings(config: VarianceConfig, measured: dict, stored_runs: list[dict]) ->
 
 
 def method_verdicts(compared: list[dict], floor_points: float = 0.0, metric: str = "F1") -> list[str]:
-    """Every pair of methods among ``compared`` (stored runs) under :func:`difference_verdict`.
+    """Every pair of methods among ``compared`` (stored runs) under the book's rule (:func:`difference_verdict`).
 
     The spread a pair's difference must exceed is the larger of the two methods' own spreads over
     seeds and ``floor_points`` (e.g. :func:`verdict_spread`).
@@ -427,8 +427,7 @@ def method_verdicts(compared: list[dict], floor_points: float = 0.0, metric: str
     out = []
     for i, a in enumerate(names):
         for b in names[i + 1:]:
-            points = max(floor_points, spread(by_method[a]), spread(by_method[b]))
             out.append(f"{a} vs {b} ({len(by_method[a])} and {len(by_method[b])} seeds, mean {metric} "
                        f"{sum(by_method[a]) / len(by_method[a]):.1f} vs {sum(by_method[b]) / len(by_method[b]):.1f}): "
-                       f"{difference_verdict(by_method[a], by_method[b], points)}")
+                       f"{difference_verdict(by_method[a], by_method[b], floor_points)}")
     return out
