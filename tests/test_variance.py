@@ -123,6 +123,48 @@ def test_processor_counts_groups_runs_by_processor():
     assert counts.index[1].startswith("not recorded")
 
 
+EPYC = {"cpu_model": "AMD EPYC", "cpu_family": "26", "cpu_model_number": "2", "cpu_stepping": "1",
+        "torch_cpu_capability": "AVX512", "blas": "MKL"}
+
+
+def verification(agreement, epochs=1, date="2026-12-03T15:40:00+00:00", first_inexact=None):
+    return {"machine": EPYC, "epochs": epochs, "agreement": agreement, "date": date, "ratlib_version": "0.1.0",
+            "first_inexact_epoch": first_inexact}
+
+
+def test_processor_line_of_an_unrecorded_processor_reads_its_recorded_verifications():
+    old = {"torch": "2.13.0+cpu"}
+    assert show.processor_line(old) == "not recorded when stored (results did not name their processor yet)"
+    exact = show.processor_line(old, [verification("exact")])
+    assert exact == ("not recorded when stored; first 1 epoch(s) reproduced exactly on AMD EPYC (family/model/"
+                     "stepping 26/2/1), torch kernels AVX512, MKL (2026-12-03)")
+    differs = show.processor_line(old, [verification("differs", first_inexact=1)])
+    assert differs.startswith("not recorded when stored; first 1 epoch(s) recomputed on AMD EPYC")
+    assert "(2026-12-03) differ (from epoch 1): another processor or kernel path" in differs
+    within = show.processor_line(old, [verification("within tolerance", epochs=2, first_inexact=2)])
+    assert "agree within tolerance, not exactly (from epoch 2)" in within
+    # an exact verification wins over a later one that differed; among exact ones the longest
+    mixed = [verification("exact", 1), verification("exact", 3, date="2026-12-04T00:00:00+00:00"),
+             verification("differs", 2, first_inexact=1)]
+    assert "first 3 epoch(s) reproduced exactly" in show.processor_line(old, mixed) and "(2026-12-04)" in \
+        show.processor_line(old, mixed)
+    # a recorded processor is the processor, whatever was verified later
+    assert show.processor_line(EPYC, [verification("differs")]).startswith("AMD EPYC")
+
+
+def test_provenance_and_processor_counts_show_the_verification(tmp_path, monkeypatch):
+    monkeypatch.setenv("RATLIB_RESULTS", str(tmp_path))
+    verified = {"kind": "runs", "key": "k1", "machine": {"torch": "2.13.0+cpu"}, "wall_time_s": 1.0,
+                "verifications": [verification("exact")]}
+    table = show.provenance(verified)
+    assert table.loc["processor", "value"].startswith("not recorded when stored; first 1 epoch(s) reproduced exactly")
+    later = {**verified, "verifications": [verification("exact", date="2026-12-05T10:00:00+00:00")]}
+    bare = {"machine": {"torch": "2.13.0+cpu"}}
+    counts = show.processor_counts([verified, later, bare, {"machine": EPYC}])
+    assert counts["results"].tolist() == [2, 1, 1]   # the date does not split the count
+    assert "(2026-" not in counts.index[0]
+
+
 def test_findings_are_read_from_the_measurements():
     config, measured = measured_by_hand()
     lines = va.findings(config, measured, [])
