@@ -179,11 +179,16 @@ def test_findings_state_the_seed_spread_and_the_rule_without_full_scale_kernel_r
     config, measured = measured_by_hand()
     config = va.VarianceConfig(seeds=(1, 2), kernels=("native", "default"), cheap_epochs=2, full_epochs=3,
                                checks=("deterministic",))
-    stored = [{"config": {"seed": s}, "machine": {}, "best_epoch": 1, "wall_time_s": 9.0,
-               "history": history([3.0, 2.0, 1.5], [0.0, f1, 0.0])} for s, f1 in ((1, 60.0), (2, 64.0))]
+    stored = [{"config": {"seed": s}, "machine": {"torch_threads": 1}, "best_epoch": 1, "wall_time_s": wall,
+               "history": history([3.0, 2.0, 1.5], [0.0, f1, 0.0])} for s, f1, wall in ((1, 60.0, 1200.0),
+                                                                                     (2, 64.0, 1800.0))]
     lines = va.findings(config, measured, stored)
     assert "stored seeds: 60.0, 64.0; 4.0 points from lowest to highest (standard deviation 2.0)" in lines[2]
-    assert lines[3].startswith("Not measured here") and "up to 2.5× the CPU time of `native`" in lines[3]
+    # the cost of the runs not done, from the stored times (mean 25 min, 50 in all) and `default`'s factor 2.5
+    assert lines[3].startswith("Not measured here: the full-scale run under other kernel settings. Their cost")
+    assert "(mean 25.0 min per run over 2 seeds, 1 torch thread(s) each)" in lines[3]
+    assert "`default` 2.50×: 62.5 min per run, 2.08 h for the 2 seeds" in lines[3]
+    assert "every seed under every setting of the cheap grid: 2.08 h." in lines[3]
     assert "another draw" in lines[3]
     assert "at least the 4.0 points measured above for rnp" in lines[4]
     assert va.verdict_spread(config, measured, stored) == 4.0
@@ -221,6 +226,18 @@ def test_portable_setting_is_offered_only_when_it_agrees_and_is_cheap():
     cheap = costs("native", 10.0, 12.0) + costs("portable", 10.0, 12.5)
     lines = va.reproducibility_lines(config, {**measured, "check": checks, "cost": cheap})
     assert "offered as an opt-in" in lines[-1] and "No setting" not in lines[-1]
+
+
+def test_full_scale_cost_is_the_stored_time_times_each_settings_factor():
+    config, measured = measured_by_hand()
+    config = va.VarianceConfig(seeds=(1, 2), kernels=("native", "default", "MKL compatible"), full_epochs=3)
+    stored = [{"wall_time_s": 100.0, "machine": {"torch_threads": 1}}, {"wall_time_s": 300.0, "machine": {}}]
+    cost = va.full_scale_cost(config, measured, stored)
+    assert cost["seeds"] == 2 and cost["stored_mean_s"] == 200.0 and cost["threads"] == [1]
+    assert cost["settings"] == {"default": {"factor": 2.5, "per_run_s": 500.0, "all_seeds_s": 1000.0}}
+    assert cost["total_s"] == 1000.0   # `MKL compatible` was not costed: left out, not guessed
+    assert va.full_scale_cost(config, measured, [])["settings"] == {}
+    assert [va.duration(s) for s in (45, 600, 9000)] == ["45 s", "10.0 min", "2.50 h"]
 
 
 def test_cost_frame_compares_cpu_time_with_the_first_setting():

@@ -364,6 +364,37 @@ def verdict_spread(config: VarianceConfig, measured: dict, stored_runs: list[dic
     return max(across_seeds, spread(mine["F1"])) if measured["full"] else across_seeds
 
 
+def full_scale_cost(config: VarianceConfig, measured: dict, stored_runs: list[dict]) -> dict:
+    """What retraining the stored full-scale runs under the cheap grid's other kernel settings would cost.
+
+    Per setting of :attr:`VarianceConfig.kernels` after the first that was costed (:func:`cost_frame`):
+    its CPU-time factor over the first, the mean stored run's training time (``wall_time_s``) times it,
+    and all stored seeds' times times it; ``total_s`` sums the settings. Seconds of the stored runs'
+    own thread count (``threads``: the torch threads they recorded).
+    """
+    costs = cost_frame(config, measured)
+    times = [float(r["wall_time_s"]) for r in stored_runs]
+    settings = {}
+    if times:
+        for name in config.kernels[1:]:
+            if name in costs.index:
+                factor = float(costs.loc[name, "× first"])
+                settings[name] = {"factor": factor, "per_run_s": factor * sum(times) / len(times),
+                                  "all_seeds_s": factor * sum(times)}
+    threads = sorted({(r.get("machine") or {}).get("torch_threads") for r in stored_runs} - {None})
+    return {"seeds": len(times), "stored_mean_s": sum(times) / len(times) if times else float("nan"),
+            "threads": threads, "settings": settings, "total_s": sum(c["all_seeds_s"] for c in settings.values())}
+
+
+def duration(seconds: float) -> str:
+    """Seconds in the unit a reader takes in: "45 s", "14.2 min", "1.62 h"."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.2f} h"
+
+
 def findings(config: VarianceConfig, measured: dict, stored_runs: list[dict]) -> list[str]:
     """What the stored measurements show, as sentences (every number read from them)."""
     import pandas as pd
@@ -401,9 +432,20 @@ def findings(config: VarianceConfig, measured: dict, stored_runs: list[dict]) ->
             lines.append(f"Seed {config.seeds[0]} under other kernel settings: {parts}; {spread(mine.F1):.1f} points "
                          "across kernel settings.")
         else:
-            lines.append("Not measured here: the full-scale run under other kernel settings."
-                         + (f" The forced paths cost up to {max(forced):.1f}× the CPU time of `{ref}`, so each such run "
-                            "would cost that many times the stored run." if len(forced) else "")
+            cost = full_scale_cost(config, measured, stored_runs)
+            if cost["settings"]:
+                per_setting = "; ".join(
+                    f"`{name}` {c['factor']:.2f}×: {duration(c['per_run_s'])} per run, {duration(c['all_seeds_s'])} "
+                    f"for the {cost['seeds']} seeds" for name, c in cost["settings"].items())
+                threads = ", ".join(map(str, cost["threads"])) or "?"
+                priced = (f" Their cost, from the stored runs' training time (mean {duration(cost['stored_mean_s'])} "
+                          f"per run over {cost['seeds']} seeds, {threads} torch thread(s) each) times each kernel "
+                          f"setting's CPU-time factor over `{ref}` measured above: {per_setting}; every seed under "
+                          f"every setting of the cheap grid: {duration(cost['total_s'])}.")
+            else:
+                priced = (f" The forced paths cost up to {max(forced):.1f}× the CPU time of `{ref}`, so each such run "
+                          "would cost that many times the stored run." if len(forced) else "")
+            lines.append("Not measured here: the full-scale run under other kernel settings." + priced
                          + (" The cheap runs part within their first epochs, so at full scale a run on another "
                             "processor is best read as another draw from the spread over seeds." if parted else ""))
         lines.append(f"Verdict rule used by this book: a comparison of methods needs at least 3 seeds, and a difference "
