@@ -90,6 +90,12 @@ def test_full_scale_frame_uses_the_best_dev_epoch():
     assert frame.loc["default", "F1"] == 40.0 and frame.loc["default", "best epoch"] == 2
     assert frame.loc["stored run", "F1"] == 60.0 and frame.loc["stored run", "kernels"] == "not recorded"
     assert frame.loc["stored run", "epoch s"] == 2.0
+    verified = {**stored, "verifications": [{"agreement": "differs", "epochs": 2, "machine": {}},
+                                            {"agreement": "exact", "epochs": 1,
+                                             "machine": {"torch_cpu_capability": "AVX512"}}]}
+    assert va.stored_kernels(verified) == "not recorded; first 1 epoch(s) reproduced exactly with AVX512"
+    assert va.stored_kernels({**verified, "verifications": verified["verifications"][:1]}) == "not recorded"
+    assert va.stored_kernels({**verified, "machine": {"torch_cpu_capability": "AVX2"}}) == "AVX2"
 
 
 def test_difference_verdict_rule():

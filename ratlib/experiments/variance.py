@@ -216,6 +216,20 @@ def spread_summary(config: VarianceConfig, measured: dict) -> dict:
     return out
 
 
+def stored_kernels(result: dict) -> str:
+    """The kernel level a stored run recorded; for one stored before it was recorded, the level on which a
+    recorded verification (``ratlib verify --record``) reproduced its first epochs exactly, if one did."""
+    recorded = (result.get("machine") or {}).get("torch_cpu_capability")
+    if recorded:
+        return recorded
+    exact = [v for v in result.get("verifications") or () if v.get("agreement") == "exact"]
+    if not exact:
+        return "not recorded"
+    best = max(exact, key=lambda v: v.get("epochs", 0))
+    return (f"not recorded; first {best.get('epochs', '?')} epoch(s) reproduced exactly with "
+            f"{(best.get('machine') or {}).get('torch_cpu_capability', '?')}")
+
+
 def full_scale_frame(config: VarianceConfig, measured: dict, stored_runs: list[dict]):
     """Full runs: the stored seeds (native, as stored) and seed 1 under other kernels; F1 at the best-dev epoch."""
     import pandas as pd
@@ -224,7 +238,7 @@ def full_scale_frame(config: VarianceConfig, measured: dict, stored_runs: list[d
     for r in stored_runs:
         chosen = r["history"][r["best_epoch"]]
         rows.append({"seed": r["config"]["seed"], "setting": "stored run", "kernels":
-                     r["machine"].get("torch_cpu_capability", "not recorded"), "best epoch": chosen["epoch"] + 1,
+                     stored_kernels(r), "best epoch": chosen["epoch"] + 1,
                      "dev acc": chosen["dev"]["acc"], "S": chosen["test"]["S"], "F1": chosen["test"]["F1"],
                      "epoch s": epoch_seconds(r["history"])})
     for run, setting, r in measured["full"]:
