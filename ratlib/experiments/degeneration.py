@@ -229,8 +229,8 @@ def verdict(frame) -> str:
     parts = []
     for setting, group in frame.groupby("setting", sort=False):
         gru, plm, _ = split(group)
-        parts.append(f"{setting} ({_seed_count(group)}): mean F1 {gru.F1.mean():.1f} (GRU) vs {plm.F1.mean():.1f} (PLM; random selection "
-                     f"at its sparsity {plm.random_F1.mean():.1f}), failure rate {gru.failure_rate.mean():.1f}% vs "
+        parts.append(f"{setting} ({_seed_count(group)}): mean F1 {gru.F1.mean():.1f} (GRU) vs {plm.F1.mean():.1f} "
+                     f"(PLM; random selection at its sparsity {plm.random_F1.mean():.1f}), failure rate {gru.failure_rate.mean():.1f}% vs "
                      f"{plm.failure_rate.mean():.1f}%, dev accuracy {gru.dev_acc.mean():.1f}% vs "
                      f"{plm.dev_acc.mean():.1f}%")
     gru, plm, control = split(frame)

@@ -462,7 +462,10 @@ def findings(config: VarianceConfig, measured: dict, stored_runs: list[dict]) ->
             lines.append("Not measured here: the full-scale run under other kernel settings." + priced
                          + (" The cheap runs part within their first epochs, so at full scale a run on another "
                             "processor is best read as another draw from the spread over seeds." if parted else ""))
-        lines.append(f"Verdict rule used by this book: a comparison of methods needs at least 3 seeds, and a difference "
+        from .runs import MIN_SEEDS
+
+        lines.append(f"Verdict rule used by this book (`ratlib.experiments.runs.compare`): a comparison of methods "
+                     f"needs at least {MIN_SEEDS} seeds a side, and a difference "
                      "of mean F1 smaller than the measured spread is called no difference: the larger of the two "
                      f"methods' own spreads over seeds, and at least the {verdict_spread(config, measured, stored_runs):.1f} "
                      f"points measured above for {config.method}.")
