@@ -224,6 +224,9 @@ def cmd_verify(args) -> int:
     """Recompute the first epochs of a stored run and report how closely they agree (ratlib/verify.py)."""
     from . import verify
 
+    if args.record and (args.kernel or args.deterministic):
+        raise ValueError("--record stores what the stored run's own settings compute on this machine; "
+                         "it cannot be combined with --kernel or --deterministic")
     path, record = verify.load_stored_run(args.result)
     config, env, deterministic = verify.recompute_spec(record, path)
     epochs = min(args.epochs, len(record["history"]))
@@ -246,6 +249,11 @@ def cmd_verify(args) -> int:
     same, _ = verify.same_processor(record["machine"], fresh["machine"])
     print("\n".join(verify.report_lines(values, summary, record["machine"], fresh["machine"], same,
                                         rtol=args.rtol, atol=args.atol)))
+    if args.record:  # whatever the agreement: a recorded "differs" is as much a finding as "exact"
+        entry = verify.verification_entry(summary, fresh["machine"], rtol=args.rtol, atol=args.atol)
+        written = verify.record_verification(path, entry, record["config"])
+        print(f"recorded: verification {len(written[verify.VERIFICATIONS])} of {path} ({entry['agreement']}, "
+              f"{entry['epochs']} epoch(s), {entry['date']})")
     if verify.failed(summary, same, strict=args.strict):
         print("error: the recomputation does not agree exactly" + (" although the processor, kernels and "
               "libraries are the same" if same else ""), file=sys.stderr)
@@ -308,6 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true",
                    help="fail on any inexact agreement (default: only when both sides ran on the same processor, "
                         "kernel level and libraries)")
+    p.add_argument("--record", action="store_true",
+                   help="append the outcome (this machine, epochs, agreement, date) to the result file's "
+                        "'verifications' list; its configuration and key do not change")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(run=cmd_verify)
     p = sub.add_parser("datasets", help="list the registered datasets")

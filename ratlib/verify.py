@@ -172,6 +172,47 @@ def failed(summary: dict, same: bool | None, strict: bool = False) -> bool:
     return summary["verdict"] != EXACT and (strict or same is True)
 
 
+# ------------------------------------------------------------------ recording
+
+VERIFICATIONS = "verifications"   # the list a stored result's recorded verifications are appended to
+
+
+def verification_entry(summary: dict, machine: dict, *, rtol: float, atol: float, date: str | None = None) -> dict:
+    """What ``ratlib verify --record`` appends to a stored result: where the recomputation ran (its
+    ``machine_info``), how many epochs it compared, the agreement (``exact``, ``within tolerance`` or
+    ``differs``), when (ISO UTC), with which ratlib, the tolerance and the first epoch that was not exact."""
+    from datetime import datetime, timezone
+
+    from . import __version__
+
+    if summary["verdict"] not in _RANK:
+        raise ValueError(f"agreement must be one of {', '.join(_RANK)}, got {summary['verdict']!r}")
+    return {"machine": machine, "epochs": summary["epochs"], "agreement": summary["verdict"],
+            "date": date or datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "ratlib_version": __version__, "tolerance": {"rtol": rtol, "atol_points": atol},
+            "first_inexact_epoch": summary["first_inexact_epoch"]}
+
+
+def record_verification(path: str | os.PathLike, entry: dict, expected_config: dict) -> dict:
+    """Append ``entry`` to the ``verifications`` list of the stored result at ``path``, atomically.
+
+    The file is read again (it may have gained other verifications meanwhile) and must still hold
+    ``expected_config`` (the configuration that was recomputed); nothing but the list changes, so
+    the result keeps its key. Returns the record written.
+    """
+    path = Path(path)
+    record = read_json(path)
+    if record.get("config") != expected_config:
+        raise ValueError(f"{path}: its 'config' changed while it was being verified; nothing recorded")
+    previous = record.get(VERIFICATIONS, [])
+    if not isinstance(previous, list):
+        raise ValueError(f"{path}: {VERIFICATIONS!r} should be a list of verification records, "
+                         f"got {type(previous).__name__}")
+    record[VERIFICATIONS] = [*previous, entry]
+    write_json(path, record)
+    return record
+
+
 # ------------------------------------------------------------------ recomputing
 
 def load_stored_run(reference: str | os.PathLike, root=None) -> tuple[Path, dict]:

@@ -16,6 +16,7 @@ def test_random_selection_f1_known_values():
 
 
 def frame(plm_f1, plm_dev_acc, gru_f1=70.0, control_dev_acc=None, full_text_dev_acc=None):
+    """One run of each role on the decorrelated file (a seed each)."""
     runs = [("rnp", "gru", gru_f1, 80.0), ("rnp", "minilm", plm_f1, plm_dev_acc)]
     if control_dev_acc is not None:
         runs.append(("rnp", dg.GRU_AT_PLM_BUDGET, 1.0, control_dev_acc))
@@ -26,16 +27,68 @@ def frame(plm_f1, plm_dev_acc, gru_f1=70.0, control_dev_acc=None, full_text_dev_
                          for method, run, f1, acc in runs])
 
 
-@pytest.mark.parametrize("plm_f1, plm_dev_acc, label", [
-    (10.0, 75.0, "Reproduced"),
-    (60.0, 75.0, "Partly reproduced"),
-    (69.0, 75.0, "Not reproduced"),
-    (10.0, 52.0, "Not tested"),   # a transformer at chance accuracy on dev has not learned the task
+def seeded_frame(groups, plm_dev_acc=75.0):
+    """{(setting, method): (GRU F1 per seed, MiniLM F1 per seed)} as a degeneration frame, a row per seed."""
+    rows = []
+    for (setting, method), (gru_f1s, plm_f1s) in groups.items():
+        for run, f1s, acc in (("gru", gru_f1s, 80.0), ("minilm", plm_f1s, plm_dev_acc)):
+            rows += [{"setting": setting, "method": method, "run": run, "seed": i + 1, "F1": f1, "dev_acc": acc,
+                      "failure_rate": 5.0, "random_F1": 15.0, "dev_chance_acc": 50.0} for i, f1 in enumerate(f1s)]
+    return pd.DataFrame(rows)
+
+
+GRU_F1S = (68.0, 70.0, 72.0)   # mean 70, spread (max - min) 4
+
+
+@pytest.mark.parametrize("plm_f1s, label", [
+    ((10.0, 12.0, 14.0), "Reproduced at this scale"),   # 58 points worse, spread 4
+    ((60.0, 62.0, 64.0), "Reproduced at this scale"),   # 8 points worse: more than the spread (old rule: "partly")
+    ((64.0, 70.0, 76.0), "Not reproduced at this scale"),   # same mean, spread 12
+    ((80.0, 81.0, 82.0), "Not reproduced at this scale"),   # the transformer is better
 ])
-def test_degeneration_verdict(plm_f1, plm_dev_acc, label):
-    text = dg.verdict(frame(plm_f1, plm_dev_acc))
-    assert text.startswith(f"**{label}")
-    assert "decorrelated: mean F1 70.0 (GRU)" in text
+def test_degeneration_verdict_uses_the_books_rule(plm_f1s, label):
+    text = dg.verdict(seeded_frame({("decorrelated", "rnp"): (GRU_F1S, plm_f1s)}))
+    assert text.startswith(f"**{label}**"), text
+    assert "decorrelated (3 seeds each): mean F1 70.0 (GRU)" in text
+    assert "decorrelated, rnp: F1 70.0 (GRU, 3 seeds) vs" in text and "(minilm, 3 seeds)" in text
+
+
+def test_degeneration_gap_within_the_seed_spread_is_no_difference():
+    # 10 points worse on average (the old thresholds: "partly reproduced"), but the GRU's own seeds span 20
+    text = dg.verdict(seeded_frame({("decorrelated", "rnp"): ((60.0, 70.0, 80.0), (55.0, 60.0, 65.0))}))
+    assert text.startswith("**Not reproduced at this scale**")
+    assert "difference +10.0, larger spread over seeds 20.0: no difference" in text
+
+
+def test_degeneration_verdict_is_partly_reproduced_when_some_comparisons_hold():
+    text = dg.verdict(seeded_frame({("decorrelated", "rnp"): (GRU_F1S, (10.0, 12.0, 14.0)),
+                                    ("decorrelated", "fr"): (GRU_F1S, (69.0, 70.0, 71.0))}))
+    assert text.startswith("**Partly reproduced at this scale**")
+    assert "in 1 of 2 comparisons" in text
+    assert "decorrelated, rnp: F1 70.0 (GRU, 3 seeds) vs 12.0 (minilm, 3 seeds), difference +58.0" in text
+    assert "decorrelated, fr: F1 70.0 (GRU, 3 seeds) vs 70.0 (minilm, 3 seeds)" in text
+
+
+def test_degeneration_verdict_with_fewer_than_three_seeds():
+    short = ((68.0, 72.0), (10.0, 12.0))   # 2 seeds a side: a large gap, but no verdict from it
+    text = dg.verdict(seeded_frame({("decorrelated", "rnp"): (GRU_F1S, (64.0, 70.0, 76.0)),
+                                    ("correlated", "rnp"): short}))
+    assert text.startswith("**Not reproduced where tested** (fewer than 3 seeds a side in correlated rnp)")
+    assert "correlated, rnp: F1 70.0 (GRU, 2 seeds) vs 11.0 (minilm, 2 seeds)" in text
+    assert "fewer than 3 seeds: no verdict" in text
+    assert sc.verdict_label(text) == "not reproduced (where tested)"
+    only_short = dg.verdict(seeded_frame({("correlated", "rnp"): short}))
+    assert only_short.startswith("**Pending** (fewer than 3 seeds a side in every comparison)")
+    assert sc.verdict_label(only_short) == "pending"
+    one_seed = dg.verdict(frame(10.0, 75.0))   # one run a side: no verdict whatever the gap
+    assert one_seed.startswith("**Pending**") and "(GRU, 1 seed) vs 10.0 (minilm, 1 seed)" in one_seed
+
+
+def test_degeneration_verdict_leaves_a_transformer_that_did_not_learn_untested():
+    text = dg.verdict(seeded_frame({("decorrelated", "rnp"): (GRU_F1S, (10.0, 12.0, 14.0))}, plm_dev_acc=52.0))
+    assert text.startswith("**Not tested at this scale**")   # chance accuracy on dev: the task was not learned
+    assert "decorrelated (3 seeds each): mean F1 70.0 (GRU) vs 12.0 (PLM" in text
+    assert "By the book's rule" not in text
 
 
 def test_degeneration_verdict_reads_the_budget_control():

@@ -90,12 +90,33 @@ def test_full_scale_frame_uses_the_best_dev_epoch():
     assert frame.loc["default", "F1"] == 40.0 and frame.loc["default", "best epoch"] == 2
     assert frame.loc["stored run", "F1"] == 60.0 and frame.loc["stored run", "kernels"] == "not recorded"
     assert frame.loc["stored run", "epoch s"] == 2.0
+    verified = {**stored, "verifications": [{"agreement": "differs", "epochs": 2, "machine": {}},
+                                            {"agreement": "exact", "epochs": 1,
+                                             "machine": {"torch_cpu_capability": "AVX512"}}]}
+    assert va.stored_kernels(verified) == "not recorded; first 1 epoch(s) reproduced exactly with AVX512"
+    assert va.stored_kernels({**verified, "verifications": verified["verifications"][:1]}) == "not recorded"
+    assert va.stored_kernels({**verified, "machine": {"torch_cpu_capability": "AVX2"}}) == "AVX2"
 
 
 def test_difference_verdict_rule():
-    assert va.difference_verdict([60, 62, 64], [55, 57, 59], spread_points=7.0).startswith("no difference (+5.0")
-    assert va.difference_verdict([60, 62, 64], [50, 52, 54], spread_points=7.0).startswith("higher by 10.0")
-    assert va.difference_verdict([50], [60], spread_points=1.0) == "no verdict (fewer than 3 seeds)"
+    assert va.difference_verdict([60, 62, 64], [55, 57, 59], floor_points=7.0).startswith("no difference (+5.0")
+    assert va.difference_verdict([60, 62, 64], [50, 52, 54], floor_points=7.0).startswith("higher by 10.0")
+    assert va.difference_verdict([50], [60], floor_points=1.0) == "no verdict (fewer than 3 seeds)"
+    # the floor only raises the bar: a side's own spread over seeds counts when it is larger
+    assert va.difference_verdict([50, 60, 70], [45, 46, 47], floor_points=1.0) == (
+        "no difference (+14.0 points, less than the measured spread of 20.0)")
+
+
+def test_difference_verdict_is_the_rule_of_runs_compare():
+    # the text and runs.compare, the one statement of the rule, call every case alike
+    from ratlib.experiments.runs import compare
+
+    cases = [([60, 62, 64], [55, 57, 59], 7.0), ([60, 62, 64], [50, 52, 54], 7.0), ([50, 51], [60, 61, 62], 0.0),
+             ([40, 41, 42], [50, 51, 52], 0.5)]
+    for a, b, floor in cases:
+        call = compare({"F1": a}, {"F1": b}, floor=floor)["call"]
+        assert va.difference_verdict(a, b, floor).startswith(
+            "no verdict" if call.startswith("fewer than") else call), (a, b, floor)
 
 
 def test_processor_counts_groups_runs_by_processor():
@@ -106,6 +127,48 @@ def test_processor_counts_groups_runs_by_processor():
     assert counts["results"].tolist() == [2, 1]
     assert counts.index[0].startswith("AMD EPYC (family/model/stepping 26/2/1), torch kernels AVX512")
     assert counts.index[1].startswith("not recorded")
+
+
+EPYC = {"cpu_model": "AMD EPYC", "cpu_family": "26", "cpu_model_number": "2", "cpu_stepping": "1",
+        "torch_cpu_capability": "AVX512", "blas": "MKL"}
+
+
+def verification(agreement, epochs=1, date="2026-12-03T15:40:00+00:00", first_inexact=None):
+    return {"machine": EPYC, "epochs": epochs, "agreement": agreement, "date": date, "ratlib_version": "0.1.0",
+            "first_inexact_epoch": first_inexact}
+
+
+def test_processor_line_of_an_unrecorded_processor_reads_its_recorded_verifications():
+    old = {"torch": "2.13.0+cpu"}
+    assert show.processor_line(old) == "not recorded when stored (results did not name their processor yet)"
+    exact = show.processor_line(old, [verification("exact")])
+    assert exact == ("not recorded when stored; first 1 epoch(s) reproduced exactly on AMD EPYC (family/model/"
+                     "stepping 26/2/1), torch kernels AVX512, MKL (2026-12-03)")
+    differs = show.processor_line(old, [verification("differs", first_inexact=1)])
+    assert differs.startswith("not recorded when stored; first 1 epoch(s) recomputed on AMD EPYC")
+    assert "(2026-12-03) differ (from epoch 1): another processor or kernel path" in differs
+    within = show.processor_line(old, [verification("within tolerance", epochs=2, first_inexact=2)])
+    assert "agree within tolerance, not exactly (from epoch 2)" in within
+    # an exact verification wins over a later one that differed; among exact ones the longest
+    mixed = [verification("exact", 1), verification("exact", 3, date="2026-12-04T00:00:00+00:00"),
+             verification("differs", 2, first_inexact=1)]
+    assert "first 3 epoch(s) reproduced exactly" in show.processor_line(old, mixed) and "(2026-12-04)" in \
+        show.processor_line(old, mixed)
+    # a recorded processor is the processor, whatever was verified later
+    assert show.processor_line(EPYC, [verification("differs")]).startswith("AMD EPYC")
+
+
+def test_provenance_and_processor_counts_show_the_verification(tmp_path, monkeypatch):
+    monkeypatch.setenv("RATLIB_RESULTS", str(tmp_path))
+    verified = {"kind": "runs", "key": "k1", "machine": {"torch": "2.13.0+cpu"}, "wall_time_s": 1.0,
+                "verifications": [verification("exact")]}
+    table = show.provenance(verified)
+    assert table.loc["processor", "value"].startswith("not recorded when stored; first 1 epoch(s) reproduced exactly")
+    later = {**verified, "verifications": [verification("exact", date="2026-12-05T10:00:00+00:00")]}
+    bare = {"machine": {"torch": "2.13.0+cpu"}}
+    counts = show.processor_counts([verified, later, bare, {"machine": EPYC}])
+    assert counts["results"].tolist() == [2, 1, 1]   # the date does not split the count
+    assert "(2026-" not in counts.index[0]
 
 
 def test_findings_are_read_from_the_measurements():
@@ -122,11 +185,16 @@ def test_findings_state_the_seed_spread_and_the_rule_without_full_scale_kernel_r
     config, measured = measured_by_hand()
     config = va.VarianceConfig(seeds=(1, 2), kernels=("native", "default"), cheap_epochs=2, full_epochs=3,
                                checks=("deterministic",))
-    stored = [{"config": {"seed": s}, "machine": {}, "best_epoch": 1, "wall_time_s": 9.0,
-               "history": history([3.0, 2.0, 1.5], [0.0, f1, 0.0])} for s, f1 in ((1, 60.0), (2, 64.0))]
+    stored = [{"config": {"seed": s}, "machine": {"torch_threads": 1}, "best_epoch": 1, "wall_time_s": wall,
+               "history": history([3.0, 2.0, 1.5], [0.0, f1, 0.0])} for s, f1, wall in ((1, 60.0, 1200.0),
+                                                                                     (2, 64.0, 1800.0))]
     lines = va.findings(config, measured, stored)
     assert "stored seeds: 60.0, 64.0; 4.0 points from lowest to highest (standard deviation 2.0)" in lines[2]
-    assert lines[3].startswith("Not measured here") and "up to 2.5× the CPU time of `native`" in lines[3]
+    # the cost of the runs not done, from the stored times (mean 25 min, 50 in all) and `default`'s factor 2.5
+    assert lines[3].startswith("Not measured here: the full-scale run under other kernel settings. Their cost")
+    assert "(mean 25.0 min per run over 2 seeds, 1 torch thread(s) each)" in lines[3]
+    assert "`default` 2.50×: 62.5 min per run, 2.08 h for the 2 seeds" in lines[3]
+    assert "every seed under every setting of the cheap grid: 2.08 h." in lines[3]
     assert "another draw" in lines[3]
     assert "at least the 4.0 points measured above for rnp" in lines[4]
     assert va.verdict_spread(config, measured, stored) == 4.0
@@ -164,6 +232,18 @@ def test_portable_setting_is_offered_only_when_it_agrees_and_is_cheap():
     cheap = costs("native", 10.0, 12.0) + costs("portable", 10.0, 12.5)
     lines = va.reproducibility_lines(config, {**measured, "check": checks, "cost": cheap})
     assert "offered as an opt-in" in lines[-1] and "No setting" not in lines[-1]
+
+
+def test_full_scale_cost_is_the_stored_time_times_each_settings_factor():
+    config, measured = measured_by_hand()
+    config = va.VarianceConfig(seeds=(1, 2), kernels=("native", "default", "MKL compatible"), full_epochs=3)
+    stored = [{"wall_time_s": 100.0, "machine": {"torch_threads": 1}}, {"wall_time_s": 300.0, "machine": {}}]
+    cost = va.full_scale_cost(config, measured, stored)
+    assert cost["seeds"] == 2 and cost["stored_mean_s"] == 200.0 and cost["threads"] == [1]
+    assert cost["settings"] == {"default": {"factor": 2.5, "per_run_s": 500.0, "all_seeds_s": 1000.0}}
+    assert cost["total_s"] == 1000.0   # `MKL compatible` was not costed: left out, not guessed
+    assert va.full_scale_cost(config, measured, [])["settings"] == {}
+    assert [va.duration(s) for s in (45, 600, 9000)] == ["45 s", "10.0 min", "2.50 h"]
 
 
 def test_cost_frame_compares_cpu_time_with_the_first_setting():

@@ -137,3 +137,64 @@ def test_a_result_that_is_not_a_run_is_refused_by_kind(tmp_path):
     other.write_text(json.dumps({"kind": "baselines", "config": {}, "machine": {}}))
     with pytest.raises(ValueError, match="a 'baselines' result, no 'history' field"):
         verify.load_stored_run(other)
+
+
+# ---------------------------------------------------------------- recording a verification
+
+def test_record_appends_a_verification_and_leaves_the_key_alone(tmp_path, monkeypatch, capsys):
+    """A tiny run trained and stored here, recomputed by the CLI with --record: exact on this machine."""
+    import torch
+
+    from ratlib.cli import main
+    from ratlib.data.registry import DataConfig
+    from ratlib.io import read_json
+    from ratlib.methods import MethodConfig
+    from ratlib.results import config_hash
+    from ratlib.train import TrainConfig, train
+
+    monkeypatch.setenv("RATLIB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("RATLIB_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    torch.set_num_threads(1)
+    cfg = TrainConfig(data=DataConfig(name="synth", aspect=0, options={"n_train": 120, "n_dev": 40, "n_test": 40}),
+                      method=MethodConfig(method="rnp", encoder="gru"), seed=2, epochs=2, batch_size=32)
+    train(cfg, progress=False, log_epochs=False)
+    path = tmp_path / "results" / "runs" / f"{cfg.key()}.json"
+    before = read_json(path)
+    assert "verifications" not in before
+
+    assert main(["verify", cfg.key(), "--epochs", "1", "--record", "--quiet"]) == 0
+    assert "recorded: verification 1 of" in capsys.readouterr().out
+    after = read_json(path)
+    (entry,) = after.pop("verifications")
+    assert after == before                     # nothing else changed, the configuration least of all
+    assert path.stem == after["key"] == config_hash(after["config"])
+    assert entry["agreement"] == EXACT and entry["epochs"] == 1 and entry["first_inexact_epoch"] is None
+    assert entry["machine"]["cpu_model"] and entry["machine"]["torch_threads"] == 1
+    assert entry["date"].endswith("+00:00") and entry["ratlib_version"]
+    assert list(read_json(path)) == [*before, "verifications"]   # appended at the end, field order kept
+
+
+def test_record_appends_to_earlier_verifications_and_refuses_a_changed_config(tmp_path):
+    from ratlib.io import read_json, write_json
+
+    path = tmp_path / "run.json"
+    write_json(path, {"key": "k", "config": {"seed": 1}, "history": [epoch()], "verifications": [{"epochs": 2}]})
+    summary = verify.summarize_comparison(verify.compare_histories([epoch()], [epoch(f1=30.0)]))
+    entry = verify.verification_entry(summary, MACHINE, rtol=1e-3, atol=0.5, date="2026-12-03T16:00:00+00:00")
+    assert entry["agreement"] == DIFFERS and entry["first_inexact_epoch"] == 1
+    verify.record_verification(path, entry, {"seed": 1})
+    assert read_json(path)["verifications"] == [{"epochs": 2}, entry]
+    with pytest.raises(ValueError, match="run.json: its 'config' changed"):
+        verify.record_verification(path, entry, {"seed": 2})
+    assert len(read_json(path)["verifications"]) == 2
+    write_json(path, {"config": {"seed": 1}, "verifications": {"epochs": 2}})
+    with pytest.raises(ValueError, match="'verifications' should be a list"):
+        verify.record_verification(path, entry, {"seed": 1})
+
+
+def test_record_is_refused_with_a_forced_kernel(capsys):
+    from ratlib.cli import main
+
+    assert main(["verify", "anything", "--record", "--kernel", "default"]) == 2
+    assert "cannot be combined with --kernel" in capsys.readouterr().err

@@ -22,7 +22,7 @@ def provenance(result: dict, scale: dict | None = None):
         ("wall time", f"{result.get('wall_time_s', float('nan')):.1f} s"),
         ("machine", f"{machine.get('cpu_count', '?')} CPUs, {machine.get('torch_threads', '?')} torch threads, "
                     f"device {machine.get('device', '?')}"),
-        ("processor", processor_line(machine)),
+        ("processor", processor_line(machine, result.get("verifications", ()))),
         ("platform", machine.get("platform", "?")),
         ("software", f"python {machine.get('python', '?')}, torch {machine.get('torch', '?')}, "
                      f"ratlib {result.get('ratlib_version', '?')}"),
@@ -31,22 +31,52 @@ def provenance(result: dict, scale: dict | None = None):
     return pd.DataFrame(rows, columns=["", "value"]).set_index("")
 
 
-def processor_line(machine: dict) -> str:
-    """The processor and kernels a result ran on; results stored before these were recorded say so."""
+def processor_line(machine: dict, verifications=(), dated: bool = True) -> str:
+    """The processor and kernels a result ran on.
+
+    A result stored before results named their processor says so, and then what a recorded
+    verification (``ratlib verify --record``: the ``verifications`` list of the result) found: the
+    processor on which its first epochs were reproduced exactly, or else how far a recomputation
+    agreed. ``dated`` adds the verification's date (left out where runs are counted by processor).
+    """
+    if "cpu_model" in machine:
+        return _processor(machine)
+    line = "not recorded when stored"
+    verifications = list(verifications or ())
+    if not verifications:
+        return line + " (results did not name their processor yet)"
+    # The exact one that covers the most epochs, else the latest verification (the last appended).
+    exact = [v for v in verifications if v.get("agreement") == "exact"]
+    chosen = max(exact, key=lambda v: v.get("epochs", 0)) if exact else verifications[-1]
+    epochs = chosen.get("epochs", "?")
+    where = f"on {_processor(chosen.get('machine', {}))}" + (f" ({str(chosen.get('date', '?'))[:10]})" if dated else "")
+    if chosen.get("agreement") == "exact":
+        return f"{line}; first {epochs} epoch(s) reproduced exactly {where}"
+    if chosen.get("agreement") == "within tolerance":
+        return (f"{line}; first {epochs} epoch(s) recomputed {where} agree within tolerance, not exactly "
+                f"(from epoch {chosen.get('first_inexact_epoch', '?')}): another processor or kernel path")
+    return (f"{line}; first {epochs} epoch(s) recomputed {where} differ (from epoch "
+            f"{chosen.get('first_inexact_epoch', '?')}): another processor or kernel path")
+
+
+def _processor(machine: dict) -> str:
     if "cpu_model" not in machine:
-        return "not recorded (stored before results named their processor)"
+        return "a processor not recorded"
     ident = "/".join(machine.get(k, "?") for k in ("cpu_family", "cpu_model_number", "cpu_stepping"))
     return (f"{machine['cpu_model']} (family/model/stepping {ident}), torch kernels "
             f"{machine.get('torch_cpu_capability', '?')}, {machine.get('blas', 'BLAS ?')}")
 
 
 def processor_counts(results) -> "pd.DataFrame":
-    """Processor (with kernel level and BLAS) -> how many of ``results`` ran on it, for pages listing many runs."""
+    """Processor (with kernel level and BLAS) -> how many of ``results`` ran on it, for pages listing many runs.
+
+    Results stored without their processor are counted by what their recorded verification found.
+    """
     import pandas as pd
 
     counts: dict[str, int] = {}
     for r in results:
-        line = processor_line(r.get("machine", {}))
+        line = processor_line(r.get("machine", {}), r.get("verifications", ()), dated=False)
         counts[line] = counts.get(line, 0) + 1
     return pd.DataFrame({"processor": list(counts), "results": list(counts.values())}).set_index("processor")
 

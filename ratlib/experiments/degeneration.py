@@ -14,7 +14,7 @@ from ..methods import MethodConfig
 from ..methods.recipes import CPU_GRU_LR
 from ..train import TRAINER_VERSION, TrainConfig
 from .needs import Need, run_need
-from .runs import not_learned, runs_frame, setting_name
+from .runs import MIN_SEEDS, compare, not_learned, runs_frame, setting_name
 
 # PLMR Table 1 / protocol.md: F1 on decorrelated Beer-Appearance.
 PAPER_F1 = {("rnp", "gru"): 73.2, ("fr", "gru"): 82.8, ("rnp", "bert"): 14.7, ("fr", "bert"): 29.8,
@@ -170,8 +170,56 @@ def selection_onset(result: dict, min_sparsity: float = ONSET_SPARSITY) -> int |
     return None
 
 
+def comparisons(frame) -> list[dict]:
+    """GRU against each transformer, per setting and method, on F1 by the book's rule (:func:`runs.compare`).
+
+    ``frame`` is a :meth:`DegenerationConfig.frame` without the full-text control. Each entry holds
+    the setting, method, transformer (its ``run`` role), both mean F1s and the :func:`compare` result
+    (``call`` "higher": the GRU's rationales are better by more than the spread over seeds).
+    """
+    out = []
+    for (setting, method), group in frame.groupby(["setting", "method"], sort=False):
+        gru = group[group.run == "gru"]
+        if gru.empty:
+            continue
+        for plm_run in dict.fromkeys(group.run):
+            if plm_run in ("gru", GRU_AT_PLM_BUDGET):
+                continue
+            plm = group[group.run == plm_run]
+            out.append({"setting": setting, "method": method, "plm": plm_run, "gru_F1": gru.F1.mean(),
+                        "plm_F1": plm.F1.mean(), **compare(gru, plm)})
+    return out
+
+
+# What a comparison's call says about the claim (the GRU side is the "better" one compare() is given).
+_CALL_WORDS = {"higher": "GRU better", "lower": "transformer better", "no difference": "no difference"}
+
+
+def _comparison_text(c: dict) -> str:
+    n_gru, n_plm = c["seeds"]
+    call = _CALL_WORDS.get(c["call"], c["call"])
+    return (f"{c['setting']}, {c['method']}: F1 {c['gru_F1']:.1f} (GRU, {n_gru} seed{'s' * (n_gru != 1)}) vs "
+            f"{c['plm_F1']:.1f} ({c['plm']}, {n_plm} seed{'s' * (n_plm != 1)}), difference {c['diff']:+.1f}, "
+            f"larger spread over seeds {c['spread']:.1f}: {call}")
+
+
+def _seed_count(group) -> str:
+    """How many seeds each method and role of ``group`` has: "3 seeds each" or "1-3 seeds each"."""
+    counts = group.groupby(["method", "run"]).size()
+    low, high = int(counts.min()), int(counts.max())
+    return f"{low if low == high else f'{low}-{high}'} seed{'s' * (high != 1)} each"
+
+
 def verdict(frame) -> str:
-    """Does the PLM degenerate against the GRU here? One paragraph from the numbers (a :meth:`frame`)."""
+    """Does the PLM degenerate against the GRU here? One paragraph from the numbers (a :meth:`frame`).
+
+    Unless the transformer did not learn the task at all (then the claim is not tested), the call
+    is the book's rule (:func:`ratlib.experiments.runs.compare`, at least :data:`MIN_SEEDS` seeds
+    a side) applied to GRU against transformer F1 in each setting and method: reproduced when the
+    GRU is better in every comparison with enough seeds, partly when in some, not reproduced when in
+    none; comparisons short of seeds are named and make the call "where tested" (or pending when none
+    has enough seeds).
+    """
     full_text = frame[frame.method == "fulltext"]
     frame = frame[frame.method != "fulltext"]
 
@@ -182,12 +230,11 @@ def verdict(frame) -> str:
     parts = []
     for setting, group in frame.groupby("setting", sort=False):
         gru, plm, _ = split(group)
-        parts.append(f"{setting}: mean F1 {gru.F1.mean():.1f} (GRU) vs {plm.F1.mean():.1f} (PLM; random selection "
-                     f"at its sparsity {plm.random_F1.mean():.1f}), failure rate {gru.failure_rate.mean():.1f}% vs "
+        parts.append(f"{setting} ({_seed_count(group)}): mean F1 {gru.F1.mean():.1f} (GRU) vs {plm.F1.mean():.1f} "
+                     f"(PLM; random selection at its sparsity {plm.random_F1.mean():.1f}), failure rate {gru.failure_rate.mean():.1f}% vs "
                      f"{plm.failure_rate.mean():.1f}%, dev accuracy {gru.dev_acc.mean():.1f}% vs "
                      f"{plm.dev_acc.mean():.1f}%")
     gru, plm, control = split(frame)
-    gap = gru.F1.mean() - plm.F1.mean()
     if not_learned(plm):
         call = (f"**Not tested at this scale**: the transformer runs did not learn the task within their budget "
                 f"(mean dev accuracy {plm.dev_acc.mean():.1f}%, always answering the majority class gives "
@@ -207,13 +254,28 @@ def verdict(frame) -> str:
                        "not through a rationale it has to find first")
             call += (f" The transformer trained as a plain classifier on the full text, same budget (mean dev "
                      f"accuracy {full_text.dev_acc.mean():.1f}%), {outcome}.")
-    elif gap >= 20:
-        call = "**Reproduced at this scale**: the PLM-based RNP/FR select far worse rationales than the GRU ones."
-    elif gap >= 5:
-        call = "**Partly reproduced at this scale**: the PLM-based rationalizers are worse, by less than the paper's gap."
+        return call + " " + "; ".join(parts) + "."
+    found = comparisons(frame)
+    tested = [c for c in found if not c["call"].startswith("fewer than")]
+    short = [c for c in found if c["call"].startswith("fewer than")]
+    wins = sum(c["call"] == "higher" for c in tested)
+    where = (f" where tested** (fewer than {MIN_SEEDS} seeds a side in "
+             + ", ".join(f"{c['setting']} {c['method']}" for c in short) + ")") if short else " at this scale**"
+    if not tested:
+        call = (f"**Pending** (fewer than {MIN_SEEDS} seeds a side in every comparison): no setting has enough "
+                "seeds for the book's rule.")
+    elif wins == len(tested):
+        call = (f"**Reproduced{where}: the PLM-based rationalizers select worse rationales than the GRU ones, by "
+                "more than the spread over seeds.")
+    elif wins:
+        call = (f"**Partly reproduced{where}: the PLM-based rationalizers are worse than the GRU ones by more "
+                f"than the spread over seeds in {wins} of {len(tested)} comparisons.")
     else:
-        call = "**Not reproduced at this scale**: the PLM-based rationalizers are not clearly worse than the GRU ones."
-    return call + " " + "; ".join(parts) + "."
+        call = (f"**Not reproduced{where}: the PLM-based rationalizers are not worse than the GRU ones by more "
+                "than the spread over seeds.")
+    rule = (f" By the book's rule (at least {MIN_SEEDS} seeds a side; a difference of mean F1 smaller than the "
+            "larger max-min spread over seeds is no difference): " + "; ".join(map(_comparison_text, found)) + ".")
+    return call + rule + " " + "; ".join(parts) + "."
 
 
 def failed(example: dict) -> bool:

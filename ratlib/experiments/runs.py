@@ -226,19 +226,25 @@ def compute_statement(summary: dict, what: str) -> str:
 MIN_SEEDS = 3
 
 
-def compare(better, worse, metric: str = "F1", min_seeds: int = MIN_SEEDS) -> dict:
+def compare(better, worse, metric: str = "F1", min_seeds: int = MIN_SEEDS, floor: float = 0.0) -> dict:
     """Mean difference of ``metric`` between two groups of runs, called by the book's rule (appendix).
 
-    With fewer than ``min_seeds`` seeds on either side there is no verdict; a difference smaller
-    than the larger spread over seeds (max minus min) of the two is "no difference".
+    The book's one statement of its verdict rule: with fewer than ``min_seeds`` seeds on either side
+    there is no verdict; a difference smaller than the larger spread over seeds (max minus min) of the
+    two, or than ``floor`` when that is larger (e.g. a spread measured across processors), is "no
+    difference". ``better`` and ``worse`` are frames (or dicts) with a ``metric`` column; the result
+    also says how many seeds each side had.
     """
     a, b = list(better[metric]), list(worse[metric])
+    if not a or not b:
+        raise ValueError(f"compare: no {metric} values on the {'first' if not a else 'second'} side "
+                         f"(expected at least one run per side)")
     diff = sum(a) / len(a) - sum(b) / len(b)
-    points = max(max(a) - min(a), max(b) - min(b))
+    points = max(floor, max(a) - min(a), max(b) - min(b))
     if min(len(a), len(b)) < min_seeds:
         call = f"fewer than {min_seeds} seeds: no verdict"
     elif diff == 0 or abs(diff) < points:
         call = "no difference"
     else:
         call = "higher" if diff > 0 else "lower"
-    return {"diff": diff, "spread": points, "call": call}
+    return {"diff": diff, "spread": points, "call": call, "seeds": (len(a), len(b))}

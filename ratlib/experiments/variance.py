@@ -216,6 +216,20 @@ def spread_summary(config: VarianceConfig, measured: dict) -> dict:
     return out
 
 
+def stored_kernels(result: dict) -> str:
+    """The kernel level a stored run recorded; for one stored before it was recorded, the level on which a
+    recorded verification (``ratlib verify --record``) reproduced its first epochs exactly, if one did."""
+    recorded = (result.get("machine") or {}).get("torch_cpu_capability")
+    if recorded:
+        return recorded
+    exact = [v for v in result.get("verifications") or () if v.get("agreement") == "exact"]
+    if not exact:
+        return "not recorded"
+    best = max(exact, key=lambda v: v.get("epochs", 0))
+    return (f"not recorded; first {best.get('epochs', '?')} epoch(s) reproduced exactly with "
+            f"{(best.get('machine') or {}).get('torch_cpu_capability', '?')}")
+
+
 def full_scale_frame(config: VarianceConfig, measured: dict, stored_runs: list[dict]):
     """Full runs: the stored seeds (native, as stored) and seed 1 under other kernels; F1 at the best-dev epoch."""
     import pandas as pd
@@ -224,7 +238,7 @@ def full_scale_frame(config: VarianceConfig, measured: dict, stored_runs: list[d
     for r in stored_runs:
         chosen = r["history"][r["best_epoch"]]
         rows.append({"seed": r["config"]["seed"], "setting": "stored run", "kernels":
-                     r["machine"].get("torch_cpu_capability", "not recorded"), "best epoch": chosen["epoch"] + 1,
+                     stored_kernels(r), "best epoch": chosen["epoch"] + 1,
                      "dev acc": chosen["dev"]["acc"], "S": chosen["test"]["S"], "F1": chosen["test"]["F1"],
                      "epoch s": epoch_seconds(r["history"])})
     for run, setting, r in measured["full"]:
@@ -336,20 +350,20 @@ def reproducibility_lines(config: VarianceConfig, measured: dict) -> list[str]:
     return lines
 
 
-def difference_verdict(a, b, spread_points: float, min_seeds: int = 3) -> str:
-    """The book's rule for comparing two methods' per-seed metric values (e.g. F1).
+def difference_verdict(a, b, floor_points: float = 0.0) -> str:
+    """:func:`ratlib.experiments.runs.compare` (the book's rule) on two lists of per-seed values, as words.
 
-    With fewer than ``min_seeds`` seeds on either side there is no verdict; a
-    difference of means smaller than ``spread_points`` (the measured spread of
-    one configuration across kernel paths, or across seeds if larger) is "no difference".
+    ``floor_points`` is a spread measured elsewhere (e.g. across kernel paths) that a difference
+    must also exceed.
     """
-    a, b = list(a), list(b)
-    if min(len(a), len(b)) < min_seeds:
-        return f"no verdict (fewer than {min_seeds} seeds)"
-    gap = sum(a) / len(a) - sum(b) / len(b)
-    if abs(gap) < spread_points:
-        return f"no difference ({gap:+.1f} points, less than the measured spread of {spread_points:.1f})"
-    return f"{'higher' if gap > 0 else 'lower'} by {abs(gap):.1f} points (more than the spread of {spread_points:.1f})"
+    from .runs import compare
+
+    c = compare({"F1": list(a)}, {"F1": list(b)}, floor=floor_points)
+    if c["call"].startswith("fewer than"):
+        return f"no verdict ({c['call'].split(':')[0]})"
+    if c["call"] == "no difference":
+        return f"no difference ({c['diff']:+.1f} points, less than the measured spread of {c['spread']:.1f})"
+    return f"{c['call']} by {abs(c['diff']):.1f} points (more than the spread of {c['spread']:.1f})"
 
 
 def verdict_spread(config: VarianceConfig, measured: dict, stored_runs: list[dict]) -> float | None:
@@ -362,6 +376,37 @@ def verdict_spread(config: VarianceConfig, measured: dict, stored_runs: list[dic
     across_seeds = spread(frame[frame.setting == "stored run"]["F1"])
     mine = frame[frame.seed == config.seeds[0]]
     return max(across_seeds, spread(mine["F1"])) if measured["full"] else across_seeds
+
+
+def full_scale_cost(config: VarianceConfig, measured: dict, stored_runs: list[dict]) -> dict:
+    """What retraining the stored full-scale runs under the cheap grid's other kernel settings would cost.
+
+    Per setting of :attr:`VarianceConfig.kernels` after the first that was costed (:func:`cost_frame`):
+    its CPU-time factor over the first, the mean stored run's training time (``wall_time_s``) times it,
+    and all stored seeds' times times it; ``total_s`` sums the settings. Seconds of the stored runs'
+    own thread count (``threads``: the torch threads they recorded).
+    """
+    costs = cost_frame(config, measured)
+    times = [float(r["wall_time_s"]) for r in stored_runs]
+    settings = {}
+    if times:
+        for name in config.kernels[1:]:
+            if name in costs.index:
+                factor = float(costs.loc[name, "× first"])
+                settings[name] = {"factor": factor, "per_run_s": factor * sum(times) / len(times),
+                                  "all_seeds_s": factor * sum(times)}
+    threads = sorted({(r.get("machine") or {}).get("torch_threads") for r in stored_runs} - {None})
+    return {"seeds": len(times), "stored_mean_s": sum(times) / len(times) if times else float("nan"),
+            "threads": threads, "settings": settings, "total_s": sum(c["all_seeds_s"] for c in settings.values())}
+
+
+def duration(seconds: float) -> str:
+    """Seconds in the unit a reader takes in: "45 s", "14.2 min", "1.62 h"."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.2f} h"
 
 
 def findings(config: VarianceConfig, measured: dict, stored_runs: list[dict]) -> list[str]:
@@ -401,12 +446,26 @@ def findings(config: VarianceConfig, measured: dict, stored_runs: list[dict]) ->
             lines.append(f"Seed {config.seeds[0]} under other kernel settings: {parts}; {spread(mine.F1):.1f} points "
                          "across kernel settings.")
         else:
-            lines.append("Not measured here: the full-scale run under other kernel settings."
-                         + (f" The forced paths cost up to {max(forced):.1f}× the CPU time of `{ref}`, so each such run "
-                            "would cost that many times the stored run." if len(forced) else "")
+            cost = full_scale_cost(config, measured, stored_runs)
+            if cost["settings"]:
+                per_setting = "; ".join(
+                    f"`{name}` {c['factor']:.2f}×: {duration(c['per_run_s'])} per run, {duration(c['all_seeds_s'])} "
+                    f"for the {cost['seeds']} seeds" for name, c in cost["settings"].items())
+                threads = ", ".join(map(str, cost["threads"])) or "?"
+                priced = (f" Their cost, from the stored runs' training time (mean {duration(cost['stored_mean_s'])} "
+                          f"per run over {cost['seeds']} seeds, {threads} torch thread(s) each) times each kernel "
+                          f"setting's CPU-time factor over `{ref}` measured above: {per_setting}; every seed under "
+                          f"every setting of the cheap grid: {duration(cost['total_s'])}.")
+            else:
+                priced = (f" The forced paths cost up to {max(forced):.1f}× the CPU time of `{ref}`, so each such run "
+                          "would cost that many times the stored run." if len(forced) else "")
+            lines.append("Not measured here: the full-scale run under other kernel settings." + priced
                          + (" The cheap runs part within their first epochs, so at full scale a run on another "
                             "processor is best read as another draw from the spread over seeds." if parted else ""))
-        lines.append(f"Verdict rule used by this book: a comparison of methods needs at least 3 seeds, and a difference "
+        from .runs import MIN_SEEDS
+
+        lines.append(f"Verdict rule used by this book (`ratlib.experiments.runs.compare`): a comparison of methods "
+                     f"needs at least {MIN_SEEDS} seeds a side, and a difference "
                      "of mean F1 smaller than the measured spread is called no difference: the larger of the two "
                      f"methods' own spreads over seeds, and at least the {verdict_spread(config, measured, stored_runs):.1f} "
                      f"points measured above for {config.method}.")
@@ -415,7 +474,7 @@ def findings(config: VarianceConfig, measured: dict, stored_runs: list[dict]) ->
 
 
 def method_verdicts(compared: list[dict], floor_points: float = 0.0, metric: str = "F1") -> list[str]:
-    """Every pair of methods among ``compared`` (stored runs) under :func:`difference_verdict`.
+    """Every pair of methods among ``compared`` (stored runs) under the book's rule (:func:`difference_verdict`).
 
     The spread a pair's difference must exceed is the larger of the two methods' own spreads over
     seeds and ``floor_points`` (e.g. :func:`verdict_spread`).
@@ -427,8 +486,7 @@ def method_verdicts(compared: list[dict], floor_points: float = 0.0, metric: str
     out = []
     for i, a in enumerate(names):
         for b in names[i + 1:]:
-            points = max(floor_points, spread(by_method[a]), spread(by_method[b]))
             out.append(f"{a} vs {b} ({len(by_method[a])} and {len(by_method[b])} seeds, mean {metric} "
                        f"{sum(by_method[a]) / len(by_method[a]):.1f} vs {sum(by_method[b]) / len(by_method[b]):.1f}): "
-                       f"{difference_verdict(by_method[a], by_method[b], points)}")
+                       f"{difference_verdict(by_method[a], by_method[b], floor_points)}")
     return out
