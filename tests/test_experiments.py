@@ -492,3 +492,10 @@ def test_split_rule_check_and_verdict():
     partial = sa.verdict(flat, sa.rule_check(flat, (0, 2)), grid)       # no difference yet, grid incomplete
     assert partial.startswith("**Pending**: 2 of 3 splits"), partial
     assert sa.verdict(split_frame({(0, 2): (40.0,)}), check, grid).startswith("**Pending**")
+
+
+def test_plmr_with_pruned_tokens_dropped_is_not_a_baseline_of_plmr():
+    frame = plmr_frame((40.0, 42.0, 44.0))
+    drop = frame[frame.run == "plmr (minilm)"].assign(run="plmr_drop (minilm)", method=pb.PLMR_DROP, F1=90.0)
+    text = pb.verdict(pd.concat([frame, drop]), BASELINE, "hatexplain")
+    assert "best PLM-based baseline, rnp (minilm)" in text and "best PLM-based baseline, plmr_drop" not in text

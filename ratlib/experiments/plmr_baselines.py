@@ -36,6 +36,13 @@ TARGET_MARGIN = 3.0
 
 # The chapter's name for PLMR run with ``plmr_drop_pruned`` (a variant of method "plmr", not a method of its own).
 PLMR_DROP = "plmr_drop"
+# Rows of a chapter frame that are not baselines PLMR is compared with.
+NOT_BASELINES = ("plmr", PLMR_DROP, "fulltext")
+
+
+def baseline_rows(rows):
+    """The rationalizers PLMR is compared with (RNP and FR on either encoder) among ``rows``."""
+    return rows[~rows.method.isin(NOT_BASELINES)]
 
 
 @dataclass(frozen=True)
@@ -196,8 +203,8 @@ def verdict(frame, baseline: dict, label: str) -> str:
     if plmr.empty:
         return f"**Pending**: {head}; no PLMR run is stored."
     means = rows[rows.method != "fulltext"].groupby("run").F1.mean()
-    plm_runs = rows[(rows.encoder != "gru") & ~rows.method.isin(["plmr", "fulltext"])]
-    gru_runs = rows[rows.encoder == "gru"]
+    plm_runs = baseline_rows(rows[rows.encoder != "gru"])
+    gru_runs = baseline_rows(rows[rows.encoder == "gru"])
     parts, wins, untested = [], 0, []
     for name, group in (("PLM-based", plm_runs), ("GRU-based", gru_runs)):
         if group.empty:
