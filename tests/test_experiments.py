@@ -437,7 +437,7 @@ def test_n2r_chapter_runs_seed_by_seed_and_adds_the_continuity_check():
     cpu = chapter_config("n2r", "cpu")
     plmr = {c.key() for c in chapter_config("plmr", "cpu").train_configs()}
     degeneration = {c.key() for c in chapter_config("degeneration", "cpu").train_configs()}
-    rnp = [(label, c.key()) for label, r, c in cpu.runs() if r == "rnp"]
+    rnp = [(label, c.key()) for label, r, c in cpu.runs() if r == "rnp" and c.seed <= 3]
     assert rnp and all(key in (plmr if label == "hatexplain" else degeneration) for label, key in rnp)
 
 
