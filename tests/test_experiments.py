@@ -481,7 +481,7 @@ def test_split_rule_check_and_verdict():
     frame = split_frame({(0, 2): (40.0, 46.0), (1, 3): (45.0, 47.0), (2, 4): (10.0, 12.0)})
     check = sa.rule_check(frame, (0, 2))
     assert check["best"] == (1, 3) and check["call"].startswith("as good as the best split")
-    assert sa.rule_check(frame, (1, 3))["call"] == "the rule picks the best split"
+    assert sa.rule_check(frame, (1, 3))["call"] == "the rule picks the best of the 3 splits stored"
     assert sa.rule_check(frame, (0, 1))["call"].startswith("pending")
     grid = [(0, 2), (1, 3), (2, 4)]
     text = sa.verdict(frame, check, grid)

@@ -143,11 +143,11 @@ def rule_check(frame, rule_split: tuple[int, int]) -> dict:
         return out
     out["rule_F1"] = round(float(rule_rows.F1.mean()), 1)
     if tuple(rule_split) == out["best"]:
-        out["call"] = "the rule picks the best split"
+        out["call"] = f"the rule picks the best of the {len(means)} splits stored"
         return out
     c = compare(rule_rows, best_rows, min_seeds=ABLATION_MIN_SEEDS)
     out["call"] = {"no difference": "as good as the best split (no difference by the book's rule)",
-                   "lower": "worse than the best split"}.get(c["call"], c["call"])
+                   "lower": "worse than the best split"}.get(c["call"], c["call"]) + f", of {len(means)} stored"
     out["diff"] = c["diff"]
     return out
 
