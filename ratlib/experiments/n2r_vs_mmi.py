@@ -113,15 +113,21 @@ def convergence(result: dict, within: float = CONVERGED_WITHIN) -> dict:
     """First epoch (1-based) whose test F1 is within ``within`` points of the run's best over all epochs,
     and the CPU-minutes of training until then (epoch times times the run's torch threads)."""
     history = result["history"]
-    f1 = [h["test"]["F1"] for h in history]
-    best = max(f1)
-    threads = (result.get("machine") or {}).get("torch_threads") or 1
-    minutes = 0.0
-    for h, value in zip(history, f1):
-        minutes += h["epoch_time_s"] * threads / 60
-        if value >= best - within:
+    best = max(h["test"]["F1"] for h in history)
+    for h, minutes in zip(history, cpu_minutes(result)):
+        if h["test"]["F1"] >= best - within:
             return {"epoch": h["epoch"] + 1, "cpu_minutes": minutes, "best_f1": best}
     raise AssertionError("unreachable: the best epoch is within any margin of itself")
+
+
+def cpu_minutes(result: dict) -> list[float]:
+    """CPU-minutes of training at the end of each epoch (epoch times times the run's torch threads)."""
+    threads = (result.get("machine") or {}).get("torch_threads") or 1
+    out, minutes = [], 0.0
+    for h in result["history"]:
+        minutes += h["epoch_time_s"] * threads / 60
+        out.append(minutes)
+    return out
 
 
 def curves(results: list[dict], config: N2RConfig):
@@ -132,10 +138,7 @@ def curves(results: list[dict], config: N2RConfig):
     rows = []
     for r in results:
         label, run = names[r["key"]]
-        threads = (r.get("machine") or {}).get("torch_threads") or 1
-        minutes = 0.0
-        for h in r["history"]:
-            minutes += h["epoch_time_s"] * threads / 60
+        for h, minutes in zip(r["history"], cpu_minutes(r)):
             rows.append({"dataset_label": label, "run": run, "seed": r["config"]["seed"], "epoch": h["epoch"] + 1,
                          "cpu_minutes": minutes, "F1": h["test"]["F1"], "S": h["test"]["S"],
                          "dev_acc": h["dev"]["acc"]})
