@@ -508,6 +508,41 @@ def test_n2r_frozen_grads_is_checked_and_only_for_n2r():
     assert MethodConfig(method="rnp").n2r_frozen_grads is None
 
 
+def test_n2r_pre_ln_norm_maximises_the_cls_state_before_the_last_layer_norm():
+    torch.manual_seed(11)
+    method = make("n2r", "tiny", n2r_norm="pre_ln")
+    batch = plm_batch()
+    method.train()
+    torch.manual_seed(12)
+    with frozen(method.predictor):
+        terms = method._norm_terms(batch)
+    # the same draw of Z, read directly: the reported norm is that of the [CLS] state entering the LayerNorm
+    torch.manual_seed(12)
+    from ratlib.models.plm import PreLayerNormCls
+
+    emb_g, emb_p = method._embed(batch)
+    z = method._rationale(batch, emb_g)
+    with torch.no_grad(), PreLayerNormCls(method.predictor) as pre_ln:
+        pooled, _ = method.predictor(batch, emb_p, z)
+    torch.testing.assert_close(terms["norm"], pre_ln.cls.norm(dim=-1).mean())
+    assert not torch.allclose(terms["norm"], pooled.norm(dim=-1).mean())
+    method.optimizer.zero_grad(set_to_none=True)
+    terms["loss"].backward()
+    assert method.generator.head.linear.weight.grad.abs().sum() > 0      # the norm reaches the generator
+
+
+def test_n2r_norm_is_checked_and_only_for_n2r():
+    assert MethodConfig(method="n2r").n2r_norm == "pooled" and MethodConfig(method="rnp").n2r_norm is None
+    assert "n2r_norm" not in MethodConfig(method="n2r").identity()       # older keys stay as they were
+    assert MethodConfig(method="mmi_n2r", encoder="minilm", n2r_norm="pre_ln").identity()["n2r_norm"] == "pre_ln"
+    with pytest.raises(ConfigError, match="needs a transformer predictor"):
+        MethodConfig(method="n2r", encoder="gru", n2r_norm="pre_ln").validate()
+    with pytest.raises(ConfigError, match="n2r_norm = 'cls'"):
+        MethodConfig(method="n2r", encoder="minilm", n2r_norm="cls").validate()
+    with pytest.raises(ConfigError, match="n2r and mmi_n2r only"):
+        MethodConfig(method="rnp", encoder="minilm", n2r_norm="pre_ln").validate()
+
+
 # ------------------------------------------------------------------ learning at all
 
 @pytest.mark.parametrize("method_name, encoder", [(m, e) for m in METHODS for e in ("gru", "tiny")

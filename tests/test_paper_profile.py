@@ -55,9 +55,13 @@ def kinds(configs):
 
 def test_paper_profiles_hold_the_papers_settings():
     n2r = chapter_config("n2r", "paper")
+    gru = [c for c in n2r.train_configs() if c.method.encoder == "gru"]
     assert all(c.epochs == 300 and c.method.lr_encoder == 1e-4 and c.method.continuity_window == 256
-               and c.data.name == "beer" for c in n2r.train_configs())
+               and c.data.name == "beer" for c in gru)
     assert {c.method.n2r_frozen_grads for c in n2r.train_configs() if c.method.method != "rnp"} == {"zero"}
+    bert = [c for c in n2r.train_configs() if c.method.encoder != "gru"]
+    assert {c.method.encoder for c in bert} == {"bert-base-uncased"} and {c.epochs for c in bert} == {20}
+    assert {c.method.method for c in bert} == {"rnp", "n2r", "mmi_n2r"}
     plmr = chapter_config("plmr", "paper")
     transformer = [c for c in plmr.train_configs() if encoder_kind(c.method.encoder) == PLM]
     assert transformer and {c.method.encoder for c in transformer} == {"bert-base-uncased"}

@@ -156,9 +156,11 @@ def metric_bars(frame, metrics=("F1", "failure_rate", "S", "acc"), by: str = "en
 
 
 def diminishing_figure(result: dict):
-    """Accuracy, cross-entropy and ||Enc(Z)||_2 against the share p of the gold rationale in the candidate.
+    """Accuracy, cross-entropy and the norms against the share p of the gold rationale in the candidate.
 
     One panel per measure, one line per (encoder, candidate form), band: ± sd over the predictors' seeds.
+    The norms are divided by their value at p = 0, so a GRU's max-pooled state and a transformer's
+    [CLS] vector share an axis and a flat line reads as flat.
     """
     import seaborn as sns
 
@@ -166,13 +168,19 @@ def diminishing_figure(result: dict):
 
     table = curves(result)
     table = table.assign(predictor=table["encoder"] + ", " + table["form"])
-    panels = (("acc", "accuracy (%)"), ("ce", "cross-entropy"), ("norm", "‖Enc(Z)‖₂ (pooled representation)"))
+    panels = [("acc", "accuracy (%)"), ("ce", "cross-entropy"),
+              ("norm", "‖Enc(Z)‖₂, the pooled vector N2R maximises (÷ at p = 0)")]
+    if "norm_pre_ln" in table:
+        panels.append(("norm_pre_ln", "‖[CLS] before the last LayerNorm‖₂ (÷ at p = 0)"))
+    for column, _ in panels[2:]:
+        at_zero = table[table.p == 0].set_index(["predictor", "seed"])[column].rename("at_zero")
+        table[column] = table[column] / table.join(at_zero, on=["predictor", "seed"])["at_zero"]
     sns.set_theme(style="whitegrid", context="notebook")
     fig, axes = panel_grid(len(panels))
     for ax, (column, title) in zip(axes, panels):
-        sns.lineplot(data=table, x="p", y=column, hue="predictor", marker="o", errorbar="sd", ax=ax,
-                     legend=ax is axes[0])
-        ax.set_title(title)
+        sns.lineplot(data=table.dropna(subset=[column]), x="p", y=column, hue="predictor", marker="o",
+                     errorbar="sd", ax=ax, legend=ax is axes[0])
+        ax.set_title(title, fontsize=10)
         ax.set_xlabel("share p of the gold rationale in the candidate")
         ax.set_ylabel("")
     axes[0].legend(fontsize=8)

@@ -8,16 +8,9 @@ def provenance(result: dict, scale: dict | None = None):
     """Where and how a stored result was computed, as a two-column table."""
     import pandas as pd
 
-    from ..paths import PROJECT_ROOT, results_dir
-
     machine = result.get("machine", {})
-    stored = results_dir() / str(result.get("kind")) / f"{result.get('key')}.json"
-    try:
-        stored = stored.resolve().relative_to(PROJECT_ROOT)  # no machine paths on the page
-    except ValueError:
-        stored = Path("<results>") / stored.parent.name / stored.name
     rows = [
-        ("result file", str(stored)),
+        ("result file", result_file(result)),
         ("computed", result.get("created", "?")),
         ("wall time", f"{result.get('wall_time_s', float('nan')):.1f} s"),
         ("machine", f"{machine.get('cpu_count', '?')} CPUs, {machine.get('torch_threads', '?')} torch threads, "
@@ -29,6 +22,28 @@ def provenance(result: dict, scale: dict | None = None):
     ]
     rows += [(k, v) for k, v in (scale or {}).items()]
     return pd.DataFrame(rows, columns=["", "value"]).set_index("")
+
+
+def result_file(result: dict) -> str:
+    """A stored result's file, relative to the project (no machine paths on the page)."""
+    from ..paths import PROJECT_ROOT, results_dir
+
+    stored = results_dir() / str(result.get("kind")) / f"{result.get('key')}.json"
+    try:
+        return str(stored.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(Path("<results>") / stored.parent.name / stored.name)
+
+
+def stored_results(results, labels) -> "pd.DataFrame":
+    """One row per stored result of a page built from several: what it is, its file, when, how long, where."""
+    import pandas as pd
+
+    rows = [{"result": label, "file": result_file(r), "computed": r.get("created", "?"),
+             "wall time (s)": round(r.get("wall_time_s", float("nan")), 1),
+             "processor": processor_line(r.get("machine", {}), r.get("verifications", ()), dated=False)}
+            for r, label in zip(results, labels)]
+    return pd.DataFrame(rows).set_index("result")
 
 
 def processor_line(machine: dict, verifications=(), dated: bool = True) -> str:

@@ -4,6 +4,11 @@ RNP and FR with a BiGRU over GloVe and with a transformer (MiniLM offline),
 on the correlated and the decorrelated generated reviews. The GRU runs with
 the data card's settings are the same configurations, so their stored
 results are shared.
+
+``datasets`` adds real datasets at a budget where the transformer learns
+(chapter 3's :class:`~ratlib.experiments.plmr_baselines.Dataset` objects):
+their runs are chapter 3's RNP and FR runs, shared through the same
+configurations, and each is a setting of its own, named after the dataset.
 """
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from ..methods import MethodConfig
 from ..methods.recipes import CPU_GRU_LR
 from ..train import TRAINER_VERSION, TrainConfig
 from .needs import Need, run_need
-from .runs import MIN_SEEDS, compare, not_learned, runs_frame, setting_name
+from .runs import MIN_SEEDS, chance_note, compare, not_learned, runs_frame, setting_name
 
 # PLMR Table 1 / protocol.md: F1 on decorrelated Beer-Appearance.
 PAPER_F1 = {("rnp", "gru"): 73.2, ("fr", "gru"): 82.8, ("rnp", "bert"): 14.7, ("fr", "bert"): 29.8,
@@ -46,9 +51,16 @@ class DegenerationConfig:
     # First seed only: a yes/no check, not a number the chapter averages.
     full_text_control: bool = True
     trainer_version: int = TRAINER_VERSION  # ratlib.train.TRAINER_VERSION; the stored cpu runs are version 1
+    # Real datasets at their own budget (plmr_baselines.Dataset; chapter 3's runs), and their runs' version.
+    datasets: tuple = ()
+    datasets_trainer_version: int = TRAINER_VERSION
 
     def to_json(self) -> dict:
         return asdict(self)
+
+    def all_settings(self) -> tuple[str, ...]:
+        """The generated benchmark's settings, then the real datasets' labels."""
+        return (*self.settings, *(ds.label for ds in self.datasets))
 
     def data_config(self, setting: str, plm: bool) -> DataConfig:
         if setting not in ("decorrelated", "correlated"):
@@ -60,9 +72,10 @@ class DegenerationConfig:
 
     def seeds_of(self, setting: str) -> tuple[int, ...]:
         """The seeds run in ``setting``: :attr:`setting_seeds` when it names the setting, else :attr:`seeds`."""
-        unknown = sorted(set(self.setting_seeds) - set(self.settings))
+        unknown = sorted(set(self.setting_seeds) - set(self.all_settings()))
         if unknown:
-            raise ValueError(f"setting_seeds names unknown setting(s) {unknown}; settings: {list(self.settings)}")
+            raise ValueError(f"setting_seeds names unknown setting(s) {unknown}; settings: "
+                             f"{list(self.all_settings())}")
         return tuple(self.setting_seeds.get(setting, self.seeds))
 
     def runs(self) -> list[tuple[str, TrainConfig]]:
@@ -101,6 +114,23 @@ class DegenerationConfig:
                             data=self.data_config(setting, plm=True),
                             method=MethodConfig(method="fulltext", encoder=encoder),
                             seed=seed, epochs=self.plm_epochs, trainer_version=self.trainer_version)))
+        return out + self._dataset_runs()
+
+    def _dataset_runs(self) -> list[tuple[str, TrainConfig]]:
+        """The real datasets' runs: every method on every encoder at the dataset's budget, then the full-text
+        control of each transformer (first seed). No budget control: there the transformer learns."""
+        common = {"gru_lr": self.gru_lr, "trainer_version": self.datasets_trainer_version}
+        out = []
+        for ds in self.datasets:
+            for encoder in self.encoders:
+                for method in self.methods:
+                    for seed in self.seeds_of(ds.label):
+                        out.append((encoder, ds.train_config(method, encoder, seed, **common)))
+        if self.full_text_control:
+            for ds in self.datasets:
+                for encoder in (e for e in self.encoders if e != "gru"):
+                    for seed in self.seeds_of(ds.label)[:1]:
+                        out.append((full_text_role(encoder), ds.train_config("fulltext", encoder, seed, **common)))
         return out
 
     def train_configs(self) -> list[TrainConfig]:
@@ -123,9 +153,10 @@ class DegenerationConfig:
     def budget_note(self, results: list[dict]) -> str:
         """How many training reviews the full GRU runs needed before selecting anything, against the PLM runs' budget."""
         roles = self.roles()
+        real = {cfg.key() for _, cfg in self._dataset_runs()}   # budgets of their own (chapter 3's)
         onsets, budgets = [], []
         for r in results:
-            role = roles.get(r["key"])
+            role = None if r["key"] in real else roles.get(r["key"])
             seen = r["data"]["train"]["n"]
             if role == "gru":
                 epoch = selection_onset(r)
@@ -213,9 +244,10 @@ def _seed_count(group) -> str:
 def verdict(frame) -> str:
     """Does the PLM degenerate against the GRU here? One paragraph from the numbers (a :meth:`frame`).
 
-    Unless the transformer did not learn the task at all (then the claim is not tested), the call
-    is the book's rule (:func:`ratlib.experiments.runs.compare`, at least :data:`MIN_SEEDS` seeds
-    a side) applied to GRU against transformer F1 in each setting and method: reproduced when the
+    In a setting where the transformer did not learn the task at all, the claim is not tested (and
+    the controls say why); elsewhere the call is the book's rule (:func:`ratlib.experiments.runs.compare`,
+    at least :data:`MIN_SEEDS` seeds a side) applied to GRU against transformer F1 in each setting and
+    method, and runs no better than random selection are named: reproduced when the
     GRU is better in every comparison with enough seeds, partly when in some, not reproduced when in
     none; comparisons short of seeds are named and make the call "where tested" (or pending when none
     has enough seeds).
@@ -234,33 +266,23 @@ def verdict(frame) -> str:
                      f"(PLM; random selection at its sparsity {plm.random_F1.mean():.1f}), failure rate {gru.failure_rate.mean():.1f}% vs "
                      f"{plm.failure_rate.mean():.1f}%, dev accuracy {gru.dev_acc.mean():.1f}% vs "
                      f"{plm.dev_acc.mean():.1f}%")
-    gru, plm, control = split(frame)
-    if not_learned(plm):
-        call = (f"**Not tested at this scale**: the transformer runs did not learn the task within their budget "
-                f"(mean dev accuracy {plm.dev_acc.mean():.1f}%, always answering the majority class gives "
-                f"{plm.dev_chance_acc.mean():.1f}%), so their poor rationales measure the budget, not the "
-                f"degeneration the paper describes.")
-        if len(control):
-            outcome = ("does not learn either: this budget is too small for either encoder to learn through "
-                       "a rationale"
-                       if not_learned(control) else
-                       "does learn: at this budget the transformer trains slower than the GRU")
-            call += (f" The GRU given the same budget (mean dev accuracy {control.dev_acc.mean():.1f}%, "
-                     f"F1 {control.F1.mean():.1f}) {outcome}.")
-        if len(full_text):
-            outcome = ("does not learn the label either: the budget is too small for the transformer itself"
-                       if not_learned(full_text) else
-                       "learns the label: at this budget the transformer can classify from the full text, but "
-                       "not through a rationale it has to find first")
-            call += (f" The transformer trained as a plain classifier on the full text, same budget (mean dev "
-                     f"accuracy {full_text.dev_acc.mean():.1f}%), {outcome}.")
-        return call + " " + "; ".join(parts) + "."
+    untested = [setting for setting, group in frame.groupby("setting", sort=False) if not_learned(split(group)[1])]
+    if len(untested) == frame.setting.nunique():
+        return ("**Not tested at this scale**: " + _untested_reason(*split(frame)[1:], full_text) + " "
+                + "; ".join(parts) + ".")
+    note = ""
+    if untested:
+        note = (f" Not tested in {', '.join(untested)}: " +
+                _untested_reason(*split(frame[frame.setting.isin(untested)])[1:],
+                                 full_text[full_text.setting.isin(untested)]))
+        frame = frame[~frame.setting.isin(untested)]
     found = comparisons(frame)
     tested = [c for c in found if not c["call"].startswith("fewer than")]
     short = [c for c in found if c["call"].startswith("fewer than")]
     wins = sum(c["call"] == "higher" for c in tested)
-    where = (f" where tested** (fewer than {MIN_SEEDS} seeds a side in "
-             + ", ".join(f"{c['setting']} {c['method']}" for c in short) + ")") if short else " at this scale**"
+    gaps = ([f"fewer than {MIN_SEEDS} seeds a side in " + ", ".join(f"{c['setting']} {c['method']}" for c in short)]
+            if short else []) + ([f"not tested in {', '.join(untested)}"] if untested else [])
+    where = f" where tested** ({'; '.join(gaps)})" if gaps else " at this scale**"
     if not tested:
         call = (f"**Pending** (fewer than {MIN_SEEDS} seeds a side in every comparison): no setting has enough "
                 "seeds for the book's rule.")
@@ -275,7 +297,33 @@ def verdict(frame) -> str:
                 "than the spread over seeds.")
     rule = (f" By the book's rule (at least {MIN_SEEDS} seeds a side; a difference of mean F1 smaller than the "
             "larger max-min spread over seeds is no difference): " + "; ".join(map(_comparison_text, found)) + ".")
-    return call + rule + " " + "; ".join(parts) + "."
+    tested_rows = frame[frame.run != GRU_AT_PLM_BUDGET]
+    chance = chance_note(tested_rows.assign(run=tested_rows.method + " (" + tested_rows.run + ", "
+                                            + tested_rows.setting + ")"))
+    return call + rule + chance + note + " " + "; ".join(parts) + "."
+
+
+def _untested_reason(plm, control, full_text) -> str:
+    """Why the claim is not tested where the transformer runs (``plm``) did not learn, from the controls."""
+    call = (f"the transformer runs did not learn the task within their budget "
+            f"(mean dev accuracy {plm.dev_acc.mean():.1f}%, always answering the majority class gives "
+            f"{plm.dev_chance_acc.mean():.1f}%), so their poor rationales measure the budget, not the "
+            f"degeneration the paper describes.")
+    if len(control):
+        outcome = ("does not learn either: this budget is too small for either encoder to learn through "
+                   "a rationale"
+                   if not_learned(control) else
+                   "does learn: at this budget the transformer trains slower than the GRU")
+        call += (f" The GRU given the same budget (mean dev accuracy {control.dev_acc.mean():.1f}%, "
+                 f"F1 {control.F1.mean():.1f}) {outcome}.")
+    if len(full_text):
+        outcome = ("does not learn the label either: the budget is too small for the transformer itself"
+                   if not_learned(full_text) else
+                   "learns the label: at this budget the transformer can classify from the full text, but "
+                   "not through a rationale it has to find first")
+        call += (f" The transformer trained as a plain classifier on the full text, same budget (mean dev "
+                 f"accuracy {full_text.dev_acc.mean():.1f}%), {outcome}.")
+    return call
 
 
 def failed(example: dict) -> bool:

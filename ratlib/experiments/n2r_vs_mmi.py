@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 
-from ..methods import MethodConfig, n2r_knobs
+from ..methods import n2r_knobs
 from ..methods.recipes import CPU_GRU_LR, PAPER_CONTINUITY_WINDOW
 from ..train import TRAINER_VERSION, TrainConfig
 from .degeneration import selection_onset, transformer_examples
@@ -53,36 +53,65 @@ class N2RConfig:
     continuity_check: tuple[str, ...] = ()
     continuity_check_seeds: int = 3
     trainer_version: int = TRAINER_VERSION
+    # The transformer half (the paper's BERT table): ``methods`` with ``plm_encoder`` on the datasets
+    # labelled in ``plm_datasets``, at their transformer budget (chapter 3's; its RNP runs are shared).
+    # Each is a dataset label of its own: "<dataset>, <encoder>".
+    plm_encoder: str = "minilm"
+    plm_datasets: tuple[str, ...] = ()
+    plm_n2r_norm: str | None = None       # MethodConfig.n2r_norm of those N2R runs (None: "pooled")
+    plm_seeds: tuple[int, ...] = (1, 2, 3)
+    plm_trainer_version: int = TRAINER_VERSION
 
     def to_json(self) -> dict:
         return asdict(self)
 
+    def plm_label(self, ds: Dataset) -> str:
+        return f"{ds.label}, {self.plm_encoder}"
+
+    def labels(self) -> list[str]:
+        """Every dataset label of the chapter: each dataset's (GRU), then its transformer half's."""
+        return [ds.label for ds in self.datasets] + [self.plm_label(ds) for ds in self.datasets
+                                                     if ds.label in self.plm_datasets]
+
     def seeds_of(self, method: str, label: str) -> tuple[int, ...]:
-        return tuple(self.method_seeds.get(f"{method}/{label}", self.seeds))
+        plm = label in {self.plm_label(ds) for ds in self.datasets}
+        return tuple(self.method_seeds.get(f"{method}/{label}", self.plm_seeds if plm else self.seeds))
 
     def _config(self, ds: Dataset, method: str, seed: int, **knobs) -> TrainConfig:
-        lr = {} if self.gru_lr is None else {"lr_encoder": self.gru_lr, "lr_head": self.gru_lr}
-        knobs = {"continuity_window": self.continuity_window, **knobs}
-        return TrainConfig(
-            data=ds.data_config(plm=False),
-            method=MethodConfig(method=method, encoder="gru", sparsity=ds.sparsity, **lr,
-                                **n2r_knobs(method, self.n2r_frozen_grads), **knobs),
-            seed=seed, epochs=ds.gru_epochs,
-            trainer_version=self.dataset_trainer_versions.get(ds.label, self.trainer_version))
+        knobs = {"continuity_window": self.continuity_window, **n2r_knobs(method, self.n2r_frozen_grads), **knobs}
+        return ds.train_config(method, "gru", seed, gru_lr=self.gru_lr,
+                               trainer_version=self.dataset_trainer_versions.get(ds.label, self.trainer_version),
+                               **knobs)
+
+    def _plm_config(self, ds: Dataset, method: str, seed: int) -> TrainConfig:
+        norm = {"n2r_norm": self.plm_n2r_norm} if self.plm_n2r_norm and method in ("n2r", "mmi_n2r") else {}
+        return ds.train_config(method, self.plm_encoder, seed, gru_lr=None, trainer_version=self.plm_trainer_version,
+                               **norm)
+
+    def _seed_major(self, label: str, make) -> list[tuple[str, str, TrainConfig]]:
+        """Every method's runs on ``label``, seed by seed (a sweep stopped half-way leaves every method
+        with its first seeds)."""
+        seeds = sorted({seed for method in self.methods for seed in self.seeds_of(method, label)})
+        return [(label, method, make(method, seed))
+                for seed in seeds for method in self.methods if seed in self.seeds_of(method, label)]
 
     def runs(self) -> list[tuple[str, str, TrainConfig]]:
         """(dataset label, run name, configuration) of every training run."""
+        unknown = sorted(set(self.plm_datasets) - {ds.label for ds in self.datasets})
+        if unknown:
+            raise ValueError(f"plm_datasets names unknown dataset(s) {unknown}; datasets: "
+                             f"{[ds.label for ds in self.datasets]}")
         out = []
         for ds in self.datasets:
-            # Seed by seed, so a sweep stopped half-way leaves every method with its first seeds.
-            seeds = sorted({seed for method in self.methods for seed in self.seeds_of(method, ds.label)})
-            out += [(ds.label, method, self._config(ds, method, seed))
-                    for seed in seeds for method in self.methods if seed in self.seeds_of(method, ds.label)]
+            out += self._seed_major(ds.label, lambda method, seed: self._config(ds, method, seed))
             if ds.label in self.continuity_check:
                 name = f"rnp, continuity over {PAPER_CONTINUITY_WINDOW}"
                 seeds = self.seeds_of(name, ds.label)[:self.continuity_check_seeds]
                 out += [(ds.label, name, self._config(ds, "rnp", seed, continuity_window=PAPER_CONTINUITY_WINDOW))
                         for seed in seeds]
+        for ds in self.datasets:
+            if ds.label in self.plm_datasets:
+                out += self._seed_major(self.plm_label(ds), lambda method, seed: self._plm_config(ds, method, seed))
         return out
 
     def train_configs(self) -> list[TrainConfig]:
@@ -228,3 +257,28 @@ def rationale_examples(results: list[dict], per_run: int = 2) -> list[tuple[str,
 def pending_note(config) -> str:
     """Which runs of the full design (every method on every seed) are not stored yet, and the command."""
     return needs_pending_note(config, "n2r")
+
+
+NORM_WORDS = {"pooled": "the final [CLS] vector's norm (the pooled vector, as with the GRU)",
+              "pre_ln": "the norm of the [CLS] state before the last LayerNorm"}
+
+
+def norm_choice(config: N2RConfig, probe: dict | None = None) -> str:
+    """Which norm the transformer N2R runs maximise, next to chapter 4's measurement of both (``probe``:
+    :func:`ratlib.experiments.diminishing.run`) and whether the measurement supports the choice."""
+    from .diminishing import rising_norm, transformer_norms
+
+    if len(config.labels()) == len(config.datasets):
+        return "This profile trains no transformer N2R runs."
+    norm = config.plm_n2r_norm or "pooled"
+    text = f"The {config.plm_encoder} N2R runs maximise {NORM_WORDS[norm]} (`n2r_norm=\"{norm}\"`)."
+    measured = transformer_norms(probe) if probe else ""
+    if not measured:
+        return text + " Chapter 4 has no transformer predictor probed in this profile."
+    rising = rising_norm(probe)
+    support = ("Neither norm rises with the rationale there, so neither choice has the signal N2R relies on."
+               if rising is None else
+               "That is the one that rises more with the rationale there." if rising == norm else
+               f"The measurement favours the other one ({NORM_WORDS[rising]}): the runs do not follow it.")
+    return (text + f" Chapter 4, on the RNP-{config.plm_encoder} predictors, from candidates without to "
+            f"candidates with the whole gold rationale: {measured} {support}")

@@ -66,6 +66,18 @@ class Dataset:
             fields["max_train"] = self.plm_max_train
         return DataConfig(**fields)
 
+    def train_config(self, method: str, encoder: str, seed: int, *, gru_lr: float | None, trainer_version: int,
+                     **knobs) -> TrainConfig:
+        """One run on this dataset at its budget (the transformer's or the GRU's), so chapters that share
+        a dataset share its stored runs. The full-text control (method ``fulltext``) has no sparsity."""
+        plm = encoder != "gru"
+        lr = {} if plm or gru_lr is None else {"lr_encoder": gru_lr, "lr_head": gru_lr}
+        sparsity = {} if method == "fulltext" else {"sparsity": self.sparsity}
+        return TrainConfig(data=self.data_config(plm),
+                           method=MethodConfig(method=method, encoder=encoder, **sparsity, **lr, **knobs),
+                           seed=seed, epochs=self.plm_epochs if plm else self.gru_epochs,
+                           trainer_version=trainer_version)
+
 
 # HateXplain: every balanced training post (4,438; about 23 words each), balanced dev set,
 # sparsity 0.4 (toxic posts: 39 % of their words are in the gold rationale).
@@ -86,6 +98,9 @@ class PLMRBaselinesConfig:
     gru_lr: float | None = CPU_GRU_LR         # as the data card; None: the papers' 1e-4
     full_text_control: bool = True
     pruning_benchmark: bool = True       # time PLMR's step with and without dropping pruned tokens
+    # A deeper transformer the chapter does not train (MPNet, BERT-base's depth): what its runs would cost,
+    # from a measured step-time ratio to ``encoder`` and the stored runs' times.
+    costed_encoder: str | None = None
     baseline_seed: int = 0
     trainer_version: int = TRAINER_VERSION
 
@@ -97,24 +112,19 @@ class PLMRBaselinesConfig:
 
     def runs(self) -> list[tuple[str, TrainConfig]]:
         """(role, configuration) of every training run; roles: ``<method> (<encoder>)``."""
-        gru_lr = {} if self.gru_lr is None else {"lr_encoder": self.gru_lr, "lr_head": self.gru_lr}
+        common = {"gru_lr": self.gru_lr, "trainer_version": self.trainer_version}
         out = []
         for ds in self.datasets:
-            jobs = [(m, self.encoder, ds.plm_epochs, {"sparsity": ds.sparsity}) for m in self.plm_methods]
-            jobs += [(m, "gru", ds.gru_epochs, {"sparsity": ds.sparsity, **gru_lr}) for m in self.gru_methods]
-            for method, encoder, epochs, knobs in jobs:
+            jobs = [(m, self.encoder) for m in self.plm_methods] + [(m, "gru") for m in self.gru_methods]
+            for method, encoder in jobs:
+                variant = ("plmr", {"plmr_drop_pruned": True}) if method == PLMR_DROP else (method, {})
                 for seed in self.seeds_of(method, encoder):
-                    variant = {"method": "plmr", "plmr_drop_pruned": True} if method == PLMR_DROP else {"method": method}
-                    out.append((f"{method} ({encoder})", TrainConfig(
-                        data=ds.data_config(plm=encoder != "gru"),
-                        method=MethodConfig(encoder=encoder, **variant, **knobs),
-                        seed=seed, epochs=epochs, trainer_version=self.trainer_version)))
+                    out.append((f"{method} ({encoder})",
+                                ds.train_config(variant[0], encoder, seed, **common, **variant[1])))
             if self.full_text_control:
                 # A yes/no check of the budget, not a number the chapter averages: first seed only.
                 for seed in self.seeds_of("fulltext", self.encoder)[:1]:
-                    out.append((f"fulltext ({self.encoder})", TrainConfig(
-                        data=ds.data_config(plm=True), method=MethodConfig(method="fulltext", encoder=self.encoder),
-                        seed=seed, epochs=ds.plm_epochs, trainer_version=self.trainer_version)))
+                    out.append((f"fulltext ({self.encoder})", ds.train_config("fulltext", self.encoder, seed, **common)))
         return out
 
     def train_configs(self) -> list[TrainConfig]:
@@ -140,10 +150,17 @@ class PLMRBaselinesConfig:
             return None
         return benchmark_need(self.encoder, self.datasets[0].data["name"])
 
+    def cost_need(self) -> Need | None:
+        """The step-time benchmark of :attr:`costed_encoder` against the chapter's encoder."""
+        from .encoder_cost import benchmark_need
+
+        if self.costed_encoder is None:
+            return None
+        return benchmark_need((self.encoder, self.costed_encoder), self.datasets[0].data["name"])
+
     def needs(self) -> list[Need]:
-        bench = self.benchmark_need()
-        return [*(self.baseline_need(ds) for ds in self.datasets), *map(run_need, self.train_configs()),
-                *([bench] if bench else [])]
+        extra = [n for n in (self.benchmark_need(), self.cost_need()) if n is not None]
+        return [*(self.baseline_need(ds) for ds in self.datasets), *map(run_need, self.train_configs()), *extra]
 
     def frame(self, results: list[dict]):
         """:func:`runs_frame` with ``dataset`` (its label) and ``run`` (``method (encoder)``) columns."""

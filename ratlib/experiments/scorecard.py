@@ -83,12 +83,18 @@ def _degeneration(profile: str) -> Score | None:
         return None
     frame = config.frame(results)
     rationalizers = frame[frame.method != "fulltext"]
-    gru = rationalizers[rationalizers.run == "gru"]
-    plm = rationalizers[~rationalizers.run.isin(["gru", dg.GRU_AT_PLM_BUDGET])]
-    measured = (f"mean F1 {gru.F1.mean():.1f} (GRU) vs {plm.F1.mean():.1f} (MiniLM); MiniLM mean dev accuracy "
-                f"{plm.dev_acc.mean():.1f}%")
-    scale = (f"generated reviews; MiniLM {config.plm_max_train} reviews x {config.plm_epochs} epochs, GRU "
-             f"{config.gru_epochs} epochs; seeds {', '.join(map(str, config.seeds))}")
+    measured = []
+    for setting, rows in rationalizers.groupby("setting", sort=False):
+        gru = rows[rows.run == "gru"]
+        plm = rows[~rows.run.isin(["gru", dg.GRU_AT_PLM_BUDGET])]
+        measured.append(f"{setting}: mean F1 {gru.F1.mean():.1f} (GRU) vs {plm.F1.mean():.1f} (MiniLM), MiniLM "
+                        f"dev accuracy {plm.dev_acc.mean():.1f}%")
+    measured = "; ".join(measured)
+    scale = (f"generated reviews: MiniLM {config.plm_max_train} reviews x {config.plm_epochs} epochs, GRU "
+             f"{config.gru_epochs} epochs"
+             + "".join(f"; {ds.label}: MiniLM {ds.plm_epochs} epochs, GRU {ds.gru_epochs} (chapter 3's runs)"
+                       for ds in config.datasets)
+             + f"; seeds {', '.join(map(str, config.seeds))}")
     return Score(measured, scale, verdict_label(dg.verdict(frame)))
 
 
@@ -139,14 +145,15 @@ def _diminishing(profile: str) -> Score | None:
     from . import diminishing as dm
 
     config = chapter_config("diminishing", profile)
-    need = config.needs()[-1]
-    if not need.stored():
+    needs = config.probe_needs()
+    if not all(need.stored() for need in needs):
         return None
-    result = need.get()
+    result = dm.merge([need.get() for need in needs])
     rows = dm.findings(result)
     measured = "; ".join(
-        f"{r['encoder']} {r['form']}: accuracy saturates by p = {r['acc_saturates_at']}, "
-        f"{100 * (r['norm_rise_after'] or 0):.0f}% of the norm's rise after" for r in rows)
+        f"{r['encoder']} {r['form']}: accuracy saturates by p = {r['acc_saturates_at']}, norm "
+        f"{r['norm_p0']:.2f} → {r['norm_p1']:.2f}, {100 * (r['norm_rise_after'] or 0):.0f}% of its rise after"
+        for r in rows)
     scale = (f"RNP predictors of chapter 3 ({', '.join(sorted({r['dataset'] for r in rows}))}), "
              f"{len(result['runs'])} run(s), {config.draws} draws")
     return Score(measured, scale, verdict_label(dm.verdict(result)))
@@ -211,10 +218,10 @@ def _n2r(profile: str, what: str) -> Score | None:
         return None
     frame = config.frame(results)
     measured, verdicts = [], []
-    for ds in config.datasets:
-        calls = {(c["comparison"], c["metric"]): c for c in nm.comparisons(frame, ds.label)}
+    for label in config.labels():
+        calls = {(c["comparison"], c["metric"]): c for c in nm.comparisons(frame, label)}
         if what == "gain":
-            verdict = verdict_label(nm.verdict(frame, ds.label))
+            verdict = verdict_label(nm.verdict(frame, label))
             shown = [calls.get((f"{m} vs rnp", "F1")) for m in ("n2r", "mmi_n2r")]
         else:
             key = {"speed": [("n2r vs rnp", "converged_epoch"), ("mmi_n2r vs rnp", "converged_epoch")],
@@ -231,10 +238,12 @@ def _n2r(profile: str, what: str) -> Score | None:
                            "partly reproduced" if good in said else "not reproduced")
         unit = " epochs" if what == "speed" else " F1"
         parts = [f"{c['comparison']} {c['difference']:+.1f}{unit} ({c['call']})" for c in shown if c is not None]
-        measured.append(f"{ds.label}: " + ("; ".join(parts) if parts else "not stored"))
-        verdicts.append(f"{verdict} ({ds.label})")
+        measured.append(f"{label}: " + ("; ".join(parts) if parts else "not stored"))
+        verdicts.append(f"{verdict} ({label})")
     seeds = frame.groupby(["dataset_label", "run"]).seed.nunique()
-    scale = (f"GRU, GloVe 50d; " + "; ".join(f"{ds.label} {ds.gru_epochs} epochs" for ds in config.datasets)
+    scale = ("GRU, GloVe 50d; " + "; ".join(f"{ds.label} {ds.gru_epochs} epochs" for ds in config.datasets)
+             + "".join(f"; {config.plm_label(ds)} {ds.plm_epochs} epochs" for ds in config.datasets
+                       if ds.label in config.plm_datasets)
              + f"; {seeds.min()}-{seeds.max()} seeds per method")
     return Score("; ".join(measured), scale, "; ".join(verdicts))
 

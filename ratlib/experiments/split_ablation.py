@@ -62,10 +62,8 @@ class SplitAblationConfig:
     def _config(self, seed: int, split: tuple[int, int] | None = None, **knobs) -> TrainConfig:
         # The default split is left to split_fractions, so its runs are chapter 3's.
         layers = {} if split is None or tuple(split) == self.default_split() else {"split_layers": list(split)}
-        return TrainConfig(data=self.dataset.data_config(plm=True),
-                           method=MethodConfig(method="plmr", encoder=self.encoder, sparsity=self.dataset.sparsity,
-                                               **layers, **knobs),
-                           seed=seed, epochs=self.dataset.plm_epochs, trainer_version=self.trainer_version)
+        return self.dataset.train_config("plmr", self.encoder, seed, gru_lr=None,
+                                         trainer_version=self.trainer_version, **layers, **knobs)
 
     def runs(self) -> list[tuple[str, tuple[int, int], TrainConfig]]:
         """(label, (s, e), configuration): every split with the paper recipe, then each part at the default."""

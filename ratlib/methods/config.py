@@ -21,6 +21,10 @@ FULL_TEXT_MODES = ("layer_s", "skip_pruning", "none")
 # by its momentum and counts the step (the official code: torch 1.13's zero_grad() leaves zeros);
 # "none": its gradients are cleared, so Adam skips it (ratlib's first recipe).
 N2R_FROZEN_GRADS = ("zero", "none")
+# Which vector's norm N2R maximises: "pooled", the predictor's pooled vector (the papers' Enc(Z)); or
+# "pre_ln", for a transformer the [CLS] state before its last LayerNorm (post-LN encoders end with a
+# LayerNorm, which standardises the pooled vector and so constrains its norm).
+N2R_NORMS = ("pooled", "pre_ln")
 PLM_POOLINGS = ("cls", "max")
 
 # Defaults per (method family, encoder kind). Sources: FR/N2R code and papers for the
@@ -30,13 +34,13 @@ _MMI_FAMILY = dict(sparsity=0.125, sparsity_lambda=11.0, continuity_lambda=12.0,
 _DEFAULTS = {
     ("rnp", "gru"): dict(_MMI_FAMILY, lr_encoder=1e-4, lr_head=1e-4, autocast_bf16=False),
     ("rnp", "plm"): dict(_MMI_FAMILY, lr_encoder=1e-5, lr_head=1e-4, autocast_bf16=True),
-    ("n2r", "gru"): dict(_MMI_FAMILY, norm_lambda=1.0, n2r_frozen_grads="zero", lr_encoder=1e-4, lr_head=1e-4, autocast_bf16=False),
-    ("n2r", "plm"): dict(_MMI_FAMILY, norm_lambda=1.0, n2r_frozen_grads="zero", lr_encoder=1e-5, lr_head=1e-4, autocast_bf16=True),
+    ("n2r", "gru"): dict(_MMI_FAMILY, norm_lambda=1.0, n2r_frozen_grads="zero", n2r_norm="pooled", lr_encoder=1e-4, lr_head=1e-4, autocast_bf16=False),
+    ("n2r", "plm"): dict(_MMI_FAMILY, norm_lambda=1.0, n2r_frozen_grads="zero", n2r_norm="pooled", lr_encoder=1e-5, lr_head=1e-4, autocast_bf16=True),
     # GCN (graphs): the text family's weights, Adam at 5e-3 (the summing GCN learned the labels within 40 epochs at that rate in our trials), the motif's node
     # share (5 of 25) as target, and no continuity term (node numbering carries no order).
     ("rnp", "gcn"): dict(_MMI_FAMILY, sparsity=0.2, continuity_lambda=0.0, lr_encoder=5e-3, lr_head=5e-3,
                          autocast_bf16=False),
-    ("n2r", "gcn"): dict(_MMI_FAMILY, sparsity=0.2, continuity_lambda=0.0, norm_lambda=1.0, n2r_frozen_grads="zero", lr_encoder=5e-3,
+    ("n2r", "gcn"): dict(_MMI_FAMILY, sparsity=0.2, continuity_lambda=0.0, norm_lambda=1.0, n2r_frozen_grads="zero", n2r_norm="pooled", lr_encoder=5e-3,
                          lr_head=5e-3, autocast_bf16=False),
     ("plmr", "plm"): dict(sparsity=0.2, sparsity_lambda=5.0, continuity_lambda=10.0, cls_lambda=1.0,
                           dropout=0.2, selector_dropout=0.1, lr_encoder=5e-6, lr_head=2e-5,
@@ -48,7 +52,7 @@ _DEFAULTS = {
 # Fields added after results were stored, with the value that reproduces those results (None: the
 # field does not apply). identity() leaves a field out while it holds that value, so older results keep
 # their keys; TrainConfig.from_json gives a stored configuration without the field that value.
-LEGACY_VALUES = {"continuity_window": None, "n2r_frozen_grads": "none", "plmr_drop_pruned": False,
+LEGACY_VALUES = {"continuity_window": None, "n2r_frozen_grads": "none", "n2r_norm": "pooled", "plmr_drop_pruned": False,
                  "plmr_targets": "levelled", "plmr_masks": "cumulative"}
 PLMR_TARGETS = ("levelled", "flat")
 PLMR_MASKS = ("cumulative", "per_layer")
@@ -94,6 +98,7 @@ class MethodConfig:
     continuity_window: int | None = None    # continuity mean over this many positions (the official GRU
                                             # code pads to 256); None: over the batch's own padded width
     n2r_frozen_grads: str | None = None     # N2R's norm step: "zero" (official) or "none"; see N2R_FROZEN_GRADS
+    n2r_norm: str | None = None             # whose norm N2R maximises: "pooled" or "pre_ln"; see N2R_NORMS
     plmr_drop_pruned: bool | None = None    # PLMR beyond the paper: layers after a pruning step run on the
                                             # kept tokens only (False: zeroed tokens stay, as the paper)
     plmr_targets: str | None = None         # PLMR's sparsity targets: "levelled" (the paper) or "flat" (alpha
@@ -210,8 +215,15 @@ class MethodConfig:
             if self.n2r_frozen_grads not in N2R_FROZEN_GRADS:
                 raise ConfigError(f"n2r_frozen_grads = {self.n2r_frozen_grads!r}: expected one of "
                                   f"{list(N2R_FROZEN_GRADS)}")
-        elif self.n2r_frozen_grads is not None:
-            raise ConfigError(f"n2r_frozen_grads = {self.n2r_frozen_grads!r}: applies to n2r and mmi_n2r only")
+            if self.n2r_norm not in N2R_NORMS:
+                raise ConfigError(f"n2r_norm = {self.n2r_norm!r}: expected one of {list(N2R_NORMS)}")
+            if self.n2r_norm == "pre_ln" and not self.uses_plm:
+                raise ConfigError(f"n2r_norm = 'pre_ln' needs a transformer predictor (a LayerNorm to read before); "
+                                  f"encoder = {self.encoder!r}")
+        else:
+            for name in ("n2r_frozen_grads", "n2r_norm"):
+                if getattr(self, name) is not None:
+                    raise ConfigError(f"{name} = {getattr(self, name)!r}: applies to n2r and mmi_n2r only")
         if self.continuity_window is not None and (
                 not isinstance(self.continuity_window, int) or isinstance(self.continuity_window, bool)
                 or self.continuity_window < 2):

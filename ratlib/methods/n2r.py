@@ -14,12 +14,15 @@ Two optimizer steps per batch, of one Adam over both players. In the norm step t
 predictor's gradients are zero tensors by default (``n2r_frozen_grads="zero"``, as in the
 official code under torch 1.13), so Adam still moves it by its momentum and counts the step;
 ``"none"`` clears them and Adam leaves the predictor alone. ``Enc`` is the predictor's pooled vector:
-the max-pooled BiGRU states, or the final [CLS] state of a transformer.
+the max-pooled BiGRU states, or the final [CLS] state of a transformer; with ``n2r_norm="pre_ln"``, a
+transformer's [CLS] state before its last LayerNorm instead (that LayerNorm standardises the pooled
+vector, which constrains its norm; chapter 4 measures which of the two moves with the rationale).
 """
 from __future__ import annotations
 
 import torch
 
+from ..models.plm import PreLayerNormCls
 from .config import MethodConfig
 from .losses import continuity_loss, norm_loss, representation_norm, sparsity_loss
 from .players import build_players
@@ -37,7 +40,12 @@ class N2R(RNP):
         cfg = self.config
         emb_g, emb_p = self._embed(batch)
         z = self._rationale(batch, emb_g)
-        pooled, _ = self.predictor(batch, emb_p, z)
+        if cfg.n2r_norm == "pre_ln":
+            with PreLayerNormCls(self.predictor) as pre_ln:
+                self.predictor(batch, emb_p, z)
+            pooled = pre_ln.cls
+        else:
+            pooled, _ = self.predictor(batch, emb_p, z)
         nl = norm_loss(pooled)
         sp = sparsity_loss(z, batch["selectable"], cfg.sparsity)
         ct = continuity_loss(z, cfg.continuity_window)

@@ -330,6 +330,16 @@ class PLMEncoder(nn.Module):
         return len(self.layers)
 
     @property
+    def final_layer_norm(self) -> nn.Module:
+        """The last layer's output LayerNorm: BERT and MPNet are post-LN, so this is their last operation."""
+        output = getattr(self.layers[-1], "output", None)
+        norm = getattr(output, "LayerNorm", None)
+        if norm is None:
+            raise TypeError(f"{self.name}: its last layer has no output.LayerNorm (expected a post-LN encoder "
+                            "like BERT or MPNet)")
+        return norm
+
+    @property
     def hidden_size(self) -> int:
         return int(self.model.config.hidden_size)
 
@@ -407,3 +417,26 @@ class PLMEncoder(nn.Module):
         for i in range(self.n_layers):
             hidden = self.layer(i, hidden, context=context)
         return hidden
+
+
+class PreLayerNormCls:
+    """Captures the [CLS] state entering the last LayerNorm of a predictor's transformer (BERT and MPNet are
+    post-LN: that LayerNorm is their last operation), with its autograd graph; ``module`` is None (nothing
+    captured) when the predictor has no transformer ``encoder``."""
+
+    def __init__(self, predictor):
+        encoder = getattr(predictor, "encoder", None)
+        self.module = encoder.final_layer_norm if isinstance(encoder, PLMEncoder) else None
+        self.cls = None
+
+    def __enter__(self):
+        if self.module is not None:
+            self.handle = self.module.register_forward_pre_hook(self._keep)
+        return self
+
+    def _keep(self, module, args):
+        self.cls = args[0][:, 0].float()
+
+    def __exit__(self, *exc):
+        if self.module is not None:
+            self.handle.remove()
