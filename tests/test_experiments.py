@@ -104,6 +104,15 @@ def test_degeneration_verdict_tests_the_settings_where_the_transformer_learned()
     assert sc.verdict_label(text) == "reproduced (where tested)"
 
 
+def test_degeneration_gru_win_at_chance_does_not_count():
+    # The GRU beats the transformer by far more than the spread, but selects no better than random (30).
+    frame = seeded_frame({("hatexplain", "fr"): ((24.0, 25.0, 26.0), (10.0, 11.0, 12.0))}).assign(random_F1=30.0)
+    text = dg.verdict(frame)
+    assert text.startswith("**Not reproduced at this scale**"), text
+    assert "Not counted: hatexplain fr, where the GRU is better but itself no better than random selection" in text
+    assert "GRU better" in text                                      # the comparison itself is still shown
+
+
 def test_degeneration_real_datasets_share_chapter_3s_runs():
     from ratlib.experiments.plmr_baselines import HATEXPLAIN, PLMRBaselinesConfig
 

@@ -176,10 +176,13 @@ def diminishing_figure(result: dict):
         at_zero = table[table.p == 0].set_index(["predictor", "seed"])[column].rename("at_zero")
         table[column] = table[column] / table.join(at_zero, on=["predictor", "seed"])["at_zero"]
     sns.set_theme(style="whitegrid", context="notebook")
+    # One colour per predictor on every panel (the last panel has the transformers only).
+    order = list(dict.fromkeys(table["predictor"]))
+    palette = dict(zip(order, sns.color_palette(n_colors=len(order))))
     fig, axes = panel_grid(len(panels))
     for ax, (column, title) in zip(axes, panels):
-        sns.lineplot(data=table.dropna(subset=[column]), x="p", y=column, hue="predictor", marker="o",
-                     errorbar="sd", ax=ax, legend=ax is axes[0])
+        sns.lineplot(data=table.dropna(subset=[column]), x="p", y=column, hue="predictor", hue_order=order,
+                     palette=palette, marker="o", errorbar="sd", ax=ax, legend=ax is axes[0])
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("share p of the gold rationale in the candidate")
         ax.set_ylabel("")
