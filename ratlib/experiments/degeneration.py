@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from ..data.registry import DataConfig
+from ..encoders import PLM, encoder_kind
 from ..methods import MethodConfig
 from ..methods.recipes import CPU_GRU_LR
 from ..train import TRAINER_VERSION, TrainConfig
@@ -90,7 +91,7 @@ class DegenerationConfig:
         out = []
         for setting in self.settings:
             for encoder in self.encoders:
-                plm = encoder != "gru"
+                plm = encoder_kind(encoder) == PLM
                 for method in self.methods:
                     for seed in self.seeds_of(setting):
                         out.append((encoder, TrainConfig(
@@ -98,7 +99,7 @@ class DegenerationConfig:
                             method=MethodConfig(method=method, encoder=encoder, **({} if plm else gru_lr)),
                             seed=seed, epochs=self.plm_epochs if plm else self.gru_epochs,
                             trainer_version=self.trainer_version)))
-        if self.budget_control and "gru" in self.encoders and any(e != "gru" for e in self.encoders):
+        if self.budget_control and "gru" in self.encoders and any(encoder_kind(e) == PLM for e in self.encoders):
             for setting in self.settings:
                 for method in self.methods:
                     for seed in self.seeds_of(setting):
@@ -108,7 +109,7 @@ class DegenerationConfig:
                             seed=seed, epochs=self.plm_epochs, trainer_version=self.trainer_version)))
         if self.full_text_control:
             for setting in self.settings:
-                for encoder in (e for e in self.encoders if e != "gru"):
+                for encoder in (e for e in self.encoders if encoder_kind(e) == PLM):
                     for seed in self.seeds_of(setting)[:1]:
                         out.append((full_text_role(encoder), TrainConfig(
                             data=self.data_config(setting, plm=True),
@@ -128,7 +129,7 @@ class DegenerationConfig:
                         out.append((encoder, ds.train_config(method, encoder, seed, **common)))
         if self.full_text_control:
             for ds in self.datasets:
-                for encoder in (e for e in self.encoders if e != "gru"):
+                for encoder in (e for e in self.encoders if encoder_kind(e) == PLM):
                     for seed in self.seeds_of(ds.label)[:1]:
                         out.append((full_text_role(encoder), ds.train_config("fulltext", encoder, seed, **common)))
         return out
@@ -345,7 +346,8 @@ def transformer_examples(results: list[dict], per_run: int = 2, include=None) ->
 
     ``include`` (a predicate on a run's config) picks other runs instead of the transformer rationalizers.
     """
-    include = include or (lambda cfg: cfg["method"]["encoder"] != "gru" and cfg["method"]["method"] != "fulltext")
+    include = include or (lambda cfg: encoder_kind(cfg["method"]["encoder"]) == PLM
+                                      and cfg["method"]["method"] != "fulltext")
     rationalizers = [r for r in results if include(r["config"])]
     first_seed = min((r["config"]["seed"] for r in rationalizers), default=None)
     out = []

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 
 from ..data.registry import DataConfig
+from ..encoders import PLM, encoder_kind
 from ..methods import MethodConfig
 from ..methods.recipes import CPU_GRU_LR
 from ..train import TRAINER_VERSION, TrainConfig
@@ -70,7 +71,7 @@ class Dataset:
                      **knobs) -> TrainConfig:
         """One run on this dataset at its budget (the transformer's or the GRU's), so chapters that share
         a dataset share its stored runs. The full-text control (method ``fulltext``) has no sparsity."""
-        plm = encoder != "gru"
+        plm = encoder_kind(encoder) == PLM
         lr = {} if plm or gru_lr is None else {"lr_encoder": gru_lr, "lr_head": gru_lr}
         sparsity = {} if method == "fulltext" else {"sparsity": self.sparsity}
         return TrainConfig(data=self.data_config(plm),
@@ -220,7 +221,7 @@ def verdict(frame, baseline: dict, label: str) -> str:
     if plmr.empty:
         return f"**Pending**: {head}; no PLMR run is stored."
     means = rows[rows.method != "fulltext"].groupby("run").F1.mean()
-    plm_runs = baseline_rows(rows[rows.encoder != "gru"])
+    plm_runs = baseline_rows(rows[rows.encoder.map(encoder_kind) == PLM])
     gru_runs = baseline_rows(rows[rows.encoder == "gru"])
     parts, wins, untested = [], 0, []
     for name, group in (("PLM-based", plm_runs), ("GRU-based", gru_runs)):
