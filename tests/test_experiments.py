@@ -561,6 +561,21 @@ def test_n2r_chapter_transformer_half_shares_chapter_3s_rnp_runs():
     assert all(c.key() in chapter_3 for r, c in plm if r == "rnp")
     with pytest.raises(ValueError, match="plm_datasets names unknown dataset"):
         nm.N2RConfig(datasets=(pb.HATEXPLAIN,), plm_datasets=("beer",)).runs()
+    # N2R inside PLMR: chapter 3's PLMR runs next to PLMR with a norm step
+    with_norm = nm.N2RConfig(datasets=(pb.HATEXPLAIN,), plm_seeds=(1, 2), plm_datasets=("hatexplain",),
+                             plmr_norm_lambda=1.0)
+    plmr = [(r, c) for _, r, c in with_norm.runs() if c.method.method == "plmr"]
+    assert [(r, c.seed, c.method.plmr_norm_lambda) for r, c in plmr] == [
+        ("plmr", 1, 0.0), (nm.PLMR_NORM_RUN, 1, 1.0), ("plmr", 2, 0.0), (nm.PLMR_NORM_RUN, 2, 1.0)]
+    assert all(c.key() in chapter_3 for r, c in plmr if r == "plmr")
+    frame = pd.DataFrame([{"dataset_label": "hatexplain, minilm", "run": run, "seed": seed, "F1": f1, "S": 40.0,
+                           "random_F1": 30.0, "dev_acc": 70.0}
+                          for run, f1s in (("plmr", (36.0, 38.0, 40.0)), (nm.PLMR_NORM_RUN, (50.0, 51.0, 52.0)))
+                          for seed, f1 in enumerate(f1s, 1)])
+    rows = nm.plmr_norm_check(frame)
+    assert [r["run"] for r in rows] == [nm.PLMR_NORM_RUN, "plmr"] and rows[0]["F1"] == 51.0
+    assert rows[0]["F1 call (norm step vs plmr)"] == "+13.0, higher"
+    assert nm.plmr_norm_check(frame[frame.run == "plmr"]) == []
 
 
 from ratlib.experiments import split_ablation as sa  # noqa: E402

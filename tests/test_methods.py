@@ -194,7 +194,7 @@ def test_plmr_masks_are_cumulative_keep_cls_and_zero_padding():
     batch = plm_batch()
     method.train()
     for _ in range(5):
-        _, masks, _ = method._forward(batch)
+        _, masks, _, _ = method._forward(batch)
         assert len(masks) == 4
         for m in masks:
             assert torch.all(m[:, 0] == 1)                           # [CLS] always kept
@@ -210,7 +210,7 @@ def test_plmr_predictor_reencodes_the_masked_embedding_output():
     batch = plm_batch()
     calls = _recording_layers(method.plm)
     with torch.no_grad():
-        _, masks, _ = method._forward(batch)
+        _, masks, _, _ = method._forward(batch)
         embedded = method.plm.embed(batch["input_ids"])
     assert [i for i, _ in calls] == [0, 1, 2, 3]     # one pass, no extra layer runs
     keep = masks[-1]
@@ -238,7 +238,7 @@ def test_plmr_embeddings_stay_frozen_and_selector_gets_gradient():
     torch.manual_seed(3)
     method = make("plmr", "tiny", n_layers=4, split_layers=[0, 2], sparsity_lambda=0.0, continuity_lambda=0.0)
     before = method.plm.model.embeddings.word_embeddings.weight.clone()
-    logits, masks, full = method._forward(plm_batch(), with_full_text=True)
+    logits, masks, full, _ = method._forward(plm_batch(), with_full_text=True)
     F.cross_entropy(logits, plm_batch()["labels"]).backward()
     grad = method.selector.linear.weight.grad
     assert grad is not None and grad.abs().sum() > 0      # straight-through reaches the selector via CE
@@ -294,7 +294,7 @@ def test_plmr_dropping_pruned_tokens_computes_the_pass_with_pruned_tokens_left_o
     batch = plm_batch(n=8, length=14)
     calls = _recording_layers(method.plm)
     with torch.no_grad():
-        logits, masks, _ = method._forward(batch)
+        logits, masks, _, _ = method._forward(batch)
         widths = [hidden.shape[1] for _, hidden in calls]   # the layers of this one pass
         expected_logits, expected_masks = _plmr_masked_attention_reference(method, batch)
     for got, want in zip(masks, expected_masks):
@@ -315,7 +315,7 @@ def test_plmr_dropping_pruned_tokens_trains_the_selector_and_is_off_by_default()
     method = make("plmr", "tiny", n_layers=4, split_layers=[0, 2], plmr_drop_pruned=True, sparsity_lambda=0.0,
                   continuity_lambda=0.0)
     batch = plm_batch()
-    logits, _, _ = method._forward(batch)
+    logits, _, _, _ = method._forward(batch)
     F.cross_entropy(logits, batch["labels"]).backward()
     assert method.selector.linear.weight.grad.abs().sum() > 0     # straight-through via the kept tokens
     logs = method.train_step(batch)
@@ -331,7 +331,7 @@ def test_plmr_ablations_flat_targets_and_per_layer_masks():
     per_layer = make("plmr", "tiny", n_layers=6, split_layers=[0, 4], plmr_masks="per_layer")
     per_layer.train()
     batch = plm_batch()
-    _, masks, _ = per_layer._forward(batch)
+    _, masks, _, _ = per_layer._forward(batch)
     assert all(torch.all(m[:, 0] == 1) and torch.all(m[batch["attention_mask"] == 0] == 0) for m in masks)
     assert any(torch.any(later > earlier) for earlier, later in zip(masks, masks[1:]))   # a pruned token returns
     identity = MethodConfig(method="plmr", encoder="minilm").identity()
@@ -506,6 +506,35 @@ def test_n2r_frozen_grads_is_checked_and_only_for_n2r():
     with pytest.raises(ConfigError, match="n2r and mmi_n2r only"):
         MethodConfig(method="rnp", n2r_frozen_grads="zero").validate()
     assert MethodConfig(method="rnp").n2r_frozen_grads is None
+
+
+def test_plmr_norm_step_trains_the_generator_and_leaves_the_predictor_alone():
+    torch.manual_seed(13)
+    method = make("plmr", "tiny", n_layers=4, split_layers=[0, 1], plmr_norm_lambda=1.0)
+    batch = plm_batch()
+    method.train()
+    method.train_step(batch)              # PLMR's own step first: the optimizer now has momentum everywhere
+    predictor = [p.detach().clone() for p in method.predictor_modules().parameters()]
+    generator = [p.detach().clone() for p in method.plm.layers[1].parameters()]
+    selector = [p.detach().clone() for p in method.selector.parameters()]
+    logs = method._norm_step(batch)
+    assert all(torch.equal(a, b) for a, b in zip(predictor, method.predictor_modules().parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(generator, method.plm.layers[1].parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(selector, method.selector.parameters()))
+    assert float(logs["norm"]) > 0 and all(p.requires_grad for p in method.predictor_modules().parameters())
+    assert {"norm", "norm_loss", "norm_sparsity_loss"} <= set(method.train_step(batch))
+
+
+def test_plmr_norm_lambda_is_off_by_default_and_only_for_plmr():
+    assert MethodConfig(method="plmr", encoder="minilm").plmr_norm_lambda == 0.0
+    assert "plmr_norm_lambda" not in MethodConfig(method="plmr", encoder="minilm").identity()
+    assert MethodConfig(method="plmr", encoder="minilm", plmr_norm_lambda=0.5).identity()["plmr_norm_lambda"] == 0.5
+    with pytest.raises(ConfigError, match="plmr_norm_lambda"):
+        MethodConfig(method="plmr", encoder="minilm", plmr_norm_lambda=-1.0).validate()
+    with pytest.raises(ConfigError, match="applies to plmr only"):
+        MethodConfig(method="rnp", encoder="minilm", plmr_norm_lambda=1.0).validate()
+    plain = make("plmr", "tiny", n_layers=4, split_layers=[0, 1])
+    assert "norm" not in plain.train_step(plm_batch())                  # no norm step unless asked
 
 
 def test_n2r_pre_ln_norm_maximises_the_cls_state_before_the_last_layer_norm():

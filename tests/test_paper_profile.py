@@ -49,7 +49,7 @@ def kinds(configs):
     for cfg in configs:
         m = cfg.method
         seen.setdefault((m.method, encoder_kind(m.encoder), m.plmr_drop_pruned, m.plmr_targets, m.plmr_masks,
-                         m.full_text, m.split_layers is None), cfg)
+                         m.plmr_norm_lambda, m.full_text, m.split_layers is None), cfg)
     return list(seen.values())
 
 
@@ -58,10 +58,11 @@ def test_paper_profiles_hold_the_papers_settings():
     gru = [c for c in n2r.train_configs() if c.method.encoder == "gru"]
     assert all(c.epochs == 300 and c.method.lr_encoder == 1e-4 and c.method.continuity_window == 256
                and c.data.name == "beer" for c in gru)
-    assert {c.method.n2r_frozen_grads for c in n2r.train_configs() if c.method.method != "rnp"} == {"zero"}
+    assert {c.method.n2r_frozen_grads for c in n2r.train_configs() if c.method.method in ("n2r", "mmi_n2r")} == {"zero"}
     bert = [c for c in n2r.train_configs() if c.method.encoder != "gru"]
     assert {c.method.encoder for c in bert} == {"bert-base-uncased"} and {c.epochs for c in bert} == {20}
-    assert {c.method.method for c in bert} == {"rnp", "n2r", "mmi_n2r"}
+    assert {c.method.method for c in bert} == {"rnp", "n2r", "mmi_n2r", "plmr"}
+    assert {c.method.plmr_norm_lambda for c in bert if c.method.method == "plmr"} == {0.0, 1.0}
     plmr = chapter_config("plmr", "paper")
     transformer = [c for c in plmr.train_configs() if encoder_kind(c.method.encoder) == PLM]
     assert transformer and {c.method.encoder for c in transformer} == {"bert-base-uncased"}

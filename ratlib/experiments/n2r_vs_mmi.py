@@ -26,6 +26,8 @@ from .runs import METRICS, MIN_SEEDS, chance_note, compare, mean_std_table, runs
 
 # N2R's headline claims: +5.1 to +13.5 F1 over MMI (RNP) on its beer/hotel tables; MMI+N2R at least N2R.
 PAPER_GAIN_RANGE = (5.1, 13.5)
+# The chapter's name for PLMR with a norm step (N2R inside PLMR, beyond both papers).
+PLMR_NORM_RUN = "plmr + norm step"
 # A run has converged at the first epoch whose test F1 is within this many points of its best.
 CONVERGED_WITHIN = 5.0
 
@@ -61,6 +63,9 @@ class N2RConfig:
     plm_n2r_norm: str | None = None       # MethodConfig.n2r_norm of those N2R runs (None: "pooled")
     plm_seeds: tuple[int, ...] = (1, 2, 3)
     plm_trainer_version: int = TRAINER_VERSION
+    # Beyond both papers, N2R inside PLMR: PLMR with a norm step of this weight (MethodConfig.plmr_norm_lambda)
+    # next to PLMR itself (chapter 3's runs), on the transformer half's datasets. None: not run.
+    plmr_norm_lambda: float | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -111,7 +116,17 @@ class N2RConfig:
                         for seed in seeds]
         for ds in self.datasets:
             if ds.label in self.plm_datasets:
-                out += self._seed_major(self.plm_label(ds), lambda method, seed: self._plm_config(ds, method, seed))
+                label = self.plm_label(ds)
+                out += self._seed_major(label, lambda method, seed: self._plm_config(ds, method, seed))
+                if self.plmr_norm_lambda is not None:
+                    common = {"gru_lr": None, "trainer_version": self.plm_trainer_version}
+                    plain, norm = self.seeds_of("plmr", label), self.seeds_of(PLMR_NORM_RUN, label)
+                    for seed in sorted({*plain, *norm}):
+                        if seed in plain:
+                            out.append((label, "plmr", ds.train_config("plmr", self.plm_encoder, seed, **common)))
+                        if seed in norm:
+                            out.append((label, PLMR_NORM_RUN, ds.train_config(
+                                "plmr", self.plm_encoder, seed, **common, plmr_norm_lambda=self.plmr_norm_lambda)))
         return out
 
     def train_configs(self) -> list[TrainConfig]:
@@ -246,6 +261,23 @@ def continuity_check(frame) -> list[dict]:
                         "S": round(group.S.mean(), 1),
                         "selects from epoch": round(group.selects_from_epoch.dropna().mean(), 1),
                         "F1 call (official vs book)": f"{c['diff']:+.1f}, {c['call']}"})
+    return out
+
+
+def plmr_norm_check(frame) -> list[dict]:
+    """PLMR with a norm step against PLMR, per dataset label where both are stored: F1, S and dev accuracy
+    (means over seeds) and the F1 call by the book's rule."""
+    out = []
+    for label, rows in frame.groupby("dataset_label", sort=False):
+        norm, plain = rows[rows.run == PLMR_NORM_RUN], rows[rows.run == "plmr"]
+        if norm.empty or plain.empty:
+            continue
+        c = compare(norm, plain, "F1")
+        for name, group in ((PLMR_NORM_RUN, norm), ("plmr", plain)):
+            out.append({"dataset": label, "run": name, "seeds": len(group), "F1": round(group.F1.mean(), 1),
+                        "random F1": round(group.random_F1.mean(), 1), "S": round(group.S.mean(), 1),
+                        "dev accuracy": round(group.dev_acc.mean(), 1),
+                        "F1 call (norm step vs plmr)": f"{c['diff']:+.1f}, {c['call']}"})
     return out
 
 

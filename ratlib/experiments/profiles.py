@@ -40,7 +40,8 @@ CPU_N2R_SEEDS_STORED = {"rnp/hatexplain": (1, 2, 3, 4, 5), "n2r/hatexplain": (1,
                         "rnp/synth appearance": (1, 2, 3), "n2r/synth appearance": (),
                         "mmi_n2r/synth appearance": (),
                         "rnp/hatexplain, minilm": (1, 2, 3), "n2r/hatexplain, minilm": (),
-                        "mmi_n2r/hatexplain, minilm": ()}
+                        "mmi_n2r/hatexplain, minilm": (), "plmr/hatexplain, minilm": (1, 2, 3),
+                        "plmr + norm step/hatexplain, minilm": ()}
 
 # Runs of the split ablation stored so far, per run label ("s,e" or a part of the design; the rest: seeds 1-2).
 # The default split (1, 3) is chapter 3's PLMR runs.
@@ -133,16 +134,18 @@ CHAPTERS: dict[str, dict[str, object]] = {
         # HateXplain as chapter 3's GRU runs (30 epochs, sparsity 0.4; its RNP runs are shared) and the
         # generated appearance aspect as the data card's (40 epochs; its RNP runs, trainer version 1, are
         # shared); RNP with the official continuity normalisation on HateXplain as a recipe check.
-        # The transformer half: MiniLM on HateXplain at chapter 3's budget (its RNP-MiniLM runs are shared).
+        # The transformer half: MiniLM on HateXplain at chapter 3's budget (its RNP-MiniLM and PLMR runs are
+        # shared), with PLMR plus a norm step of weight 1 (N2R's lambda_n) beside PLMR.
         "cpu": N2RConfig(method_seeds=CPU_N2R_SEEDS_STORED, dataset_trainer_versions={SYNTH_APPEARANCE.label: 1},
-                         continuity_check=(HATEXPLAIN.label,), plm_datasets=(HATEXPLAIN.label,)),
+                         continuity_check=(HATEXPLAIN.label,), plm_datasets=(HATEXPLAIN.label,),
+                         plmr_norm_lambda=1.0),
         # The transformer half on appearance: BERT-base for PLMR's 20 epochs (the N2R paper's BERT table).
         "paper": N2RConfig(datasets=tuple(Dataset(label=f"beer {name}", data={"name": "beer", "aspect": aspect,
                                                                             "balance_dev": True},
                                                   sparsity=0.125, plm_epochs=20, gru_epochs=300)
                                           for aspect, name in enumerate(("appearance", "aroma", "palate"))),
                            gru_lr=None, continuity_window=256, plm_encoder="bert-base-uncased",
-                           plm_datasets=("beer appearance",)),
+                           plm_datasets=("beer appearance",), plmr_norm_lambda=1.0),
     },
     # Appendix: how far a run moves across CPU kernel paths, against the seed spread.
     "variance": {

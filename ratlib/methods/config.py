@@ -45,7 +45,8 @@ _DEFAULTS = {
     ("plmr", "plm"): dict(sparsity=0.2, sparsity_lambda=5.0, continuity_lambda=10.0, cls_lambda=1.0,
                           dropout=0.2, selector_dropout=0.1, lr_encoder=5e-6, lr_head=2e-5,
                           split_fractions=[1 / 3, 2 / 3], full_text="layer_s", full_text_lambda=2.0,
-                          d_lambda=1.0, autocast_bf16=True, plmr_drop_pruned=False, plmr_targets="levelled",
+                          d_lambda=1.0, autocast_bf16=True, plmr_drop_pruned=False, plmr_norm_lambda=0.0,
+                          plmr_targets="levelled",
                           plmr_masks="cumulative"),
 }
 # fulltext (no selection, a reference) shares RNP's learning rates and dropout.
@@ -53,7 +54,7 @@ _DEFAULTS = {
 # field does not apply). identity() leaves a field out while it holds that value, so older results keep
 # their keys; TrainConfig.from_json gives a stored configuration without the field that value.
 LEGACY_VALUES = {"continuity_window": None, "n2r_frozen_grads": "none", "n2r_norm": "pooled", "plmr_drop_pruned": False,
-                 "plmr_targets": "levelled", "plmr_masks": "cumulative"}
+                 "plmr_norm_lambda": 0.0, "plmr_targets": "levelled", "plmr_masks": "cumulative"}
 PLMR_TARGETS = ("levelled", "flat")
 PLMR_MASKS = ("cumulative", "per_layer")
 _FAMILY = {"rnp": "rnp", "fr": "rnp", "n2r": "n2r", "mmi_n2r": "n2r", "plmr": "plmr", "fulltext": "rnp"}
@@ -101,6 +102,8 @@ class MethodConfig:
     n2r_norm: str | None = None             # whose norm N2R maximises: "pooled" or "pre_ln"; see N2R_NORMS
     plmr_drop_pruned: bool | None = None    # PLMR beyond the paper: layers after a pruning step run on the
                                             # kept tokens only (False: zeroed tokens stay, as the paper)
+    plmr_norm_lambda: float | None = None   # N2R inside PLMR (beyond both papers): weight of a norm step for the
+                                            # generator after each PLMR step (0: off, the paper's PLMR)
     plmr_targets: str | None = None         # PLMR's sparsity targets: "levelled" (the paper) or "flat" (alpha
                                             # at every pruning layer; an ablation)
     plmr_masks: str | None = None           # "cumulative" (the paper: M_i = M_{i-1} * Z_i) or "per_layer"
@@ -231,7 +234,7 @@ class MethodConfig:
         if self.method == "plmr":
             self._validate_plmr(n_layers)
         else:
-            for name in ("plmr_drop_pruned", "plmr_targets", "plmr_masks"):
+            for name in ("plmr_drop_pruned", "plmr_norm_lambda", "plmr_targets", "plmr_masks"):
                 if getattr(self, name) is not None:
                     raise ConfigError(f"{name} = {getattr(self, name)!r}: applies to plmr only")
         return self
@@ -239,6 +242,7 @@ class MethodConfig:
     def _validate_plmr(self, n_layers: int | None) -> None:
         if not isinstance(self.plmr_drop_pruned, bool):
             raise ConfigError(f"plmr_drop_pruned = {self.plmr_drop_pruned!r}: expected true or false")
+        _check_range("plmr_norm_lambda", self.plmr_norm_lambda, 0.0, math.inf)
         if self.plmr_targets not in PLMR_TARGETS:
             raise ConfigError(f"plmr_targets = {self.plmr_targets!r}: expected one of {list(PLMR_TARGETS)}")
         if self.plmr_masks not in PLMR_MASKS:

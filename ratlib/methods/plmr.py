@@ -32,20 +32,29 @@ rationale. The forward pass differs from the paper's (pruned tokens no longer
 attend or get attended), and a pruned token's selector gets no gradient from
 the cross-entropy any more (it is absent, not multiplied by zero): only the
 sparsity and continuity terms reach it.
+
+``plmr_norm_lambda`` > 0 (beyond both papers: N2R inside PLMR): after each PLMR
+step, a second step in which the predictor (layers e+1..L-1 and the
+classifier) is frozen and the generator (layers 0..e and the selector) is
+pushed to maximise the norm of the predictor's final [CLS] state for the
+pruned text, ``plmr_norm_lambda * -log ||h_CLS||`` plus PLMR's sparsity and
+continuity terms, as N2R's norm step does for RNP. The frozen predictor's
+gradients are cleared, so Adam leaves it alone in that step.
 """
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from ..models.heads import ClassifierHead, SelectorHead
 from ..models.plm import PLMEncoder
 from .base import Prediction, RationaleMethod
 from .config import MethodConfig
-from .losses import (plmr_classification_loss, plmr_continuity_loss, plmr_levels, plmr_sparsity_loss,
-                     selection_rate)
+from .losses import (norm_loss, plmr_classification_loss, plmr_continuity_loss, plmr_levels, plmr_sparsity_loss,
+                     representation_norm, selection_rate)
 from .registry import register_method
-from .runtime import accuracy, adam, autocast_for, scalars
+from .runtime import accuracy, adam, autocast_for, frozen, scalars
 from .selector import select
 
 
@@ -109,7 +118,8 @@ class PLMR(RationaleMethod):
         return hidden
 
     def _forward(self, batch, sample: bool = False, with_full_text: bool = False):
-        """(pruned logits, masks M_{s+1..e}, full-text logits or None) from one pass."""
+        """(pruned logits, masks M_{s+1..e}, full-text logits or None, the predictor's final [CLS]) from one
+        pass."""
         s, e = self.split
         attention = batch["attention_mask"]
         embedded = self.plm.embed(batch["input_ids"])
@@ -130,7 +140,8 @@ class PLMR(RationaleMethod):
                     keep if self.config.plmr_masks == "cumulative" else attention)
                 masks.append(keep)
         hidden = self._predictor_layers(embedded, keep, context)
-        logits = self.classifier(hidden[:, 0])
+        pooled = hidden[:, 0]
+        logits = self.classifier(pooled)
         full_logits = None
         if with_full_text and self.config.full_text == "layer_s":
             full_logits = self.classifier(layer_s[:, 0])
@@ -139,7 +150,7 @@ class PLMR(RationaleMethod):
             for i in range(e + 1, self.plm.n_layers):
                 hidden = self.plm.layer(i, hidden, context=context)
             full_logits = self.classifier(hidden[:, 0])
-        return logits, masks, full_logits
+        return logits, masks, full_logits, pooled
 
     def _prune_dropping(self, hidden, keep, context, sample: bool):
         """The pruning layers s+1..e, each on the tokens kept so far only: (M_e, [M_{s+1}..M_e]) in full
@@ -165,7 +176,7 @@ class PLMR(RationaleMethod):
         cfg = self.config
         self.train()
         with self._autocast():
-            logits, masks, full_logits = self._forward(batch, with_full_text=cfg.full_text != "none")
+            logits, masks, full_logits, _ = self._forward(batch, with_full_text=cfg.full_text != "none")
             labels = batch["labels"]
             pruned_ce = F.cross_entropy(logits.float(), labels)
             full_ce = F.cross_entropy(full_logits.float(), labels) if full_logits is not None else None
@@ -184,12 +195,33 @@ class PLMR(RationaleMethod):
             logs["full_text_loss"] = full_ce
         for j, m in enumerate(masks):
             logs[f"kept_layer{self.split[0] + 1 + j}"] = selection_rate(m.detach(), batch["selectable"])
+        if cfg.plmr_norm_lambda:
+            logs.update(self._norm_step(batch))
         return scalars(**logs)
+
+    def predictor_modules(self) -> nn.ModuleList:
+        """The predictor's parameters: layers e+1..L-1 and the classifier."""
+        return nn.ModuleList([*self.plm.layers[self.split[1] + 1:], self.classifier])
+
+    def _norm_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The generator maximises the norm of the frozen predictor's final [CLS] state (see the module)."""
+        cfg = self.config
+        with frozen(self.predictor_modules()):
+            with self._autocast():
+                _, masks, _, pooled = self._forward(batch)
+                nl = norm_loss(pooled)
+                sp = plmr_sparsity_loss(masks, batch["attention_mask"], self.levels)
+                ct = plmr_continuity_loss(masks)
+                loss = cfg.plmr_norm_lambda * nl + cfg.sparsity_lambda * sp + cfg.continuity_lambda * ct
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+        return {"norm_loss": nl, "norm": representation_norm(pooled.detach()).mean(), "norm_sparsity_loss": sp}
 
     @torch.no_grad()
     def predict(self, batch: dict[str, torch.Tensor], sample: bool = False) -> Prediction:
         with self.evaluating(), self._autocast():
-            logits, masks, _ = self._forward(batch, sample=sample)
+            logits, masks, _, _ = self._forward(batch, sample=sample)
         kept = masks[-1].float().clone()
         kept[:, 0] = 0.0  # [CLS] is always kept, never part of the rationale
         return Prediction(mask=kept * batch["selectable"], logits=logits.float(), kept=kept)
