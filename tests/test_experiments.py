@@ -609,7 +609,7 @@ def test_homogeneity_rule_prunes_before_the_half_way_point_and_stays_valid():
 def split_frame(f1_by_split, random_f1=10.0):
     rows = []
     for (s, e), f1s in f1_by_split.items():
-        rows += [{"run": f"{s},{e}", "design": sa.PAPER, "s": s, "e": e, "seed": i + 1, "F1": f,
+        rows += [{"run": f"{s},{e}", "design": sa.PAPER, "s": s, "e": e, "seed": i + 1, "F1": f, "S": 30.0,
                   "random_F1": random_f1} for i, f in enumerate(f1s)]
     return pd.DataFrame(rows)
 
@@ -629,6 +629,11 @@ def test_split_rule_check_and_verdict():
     partial = sa.verdict(flat, sa.rule_check(flat, (0, 2)), grid)       # no difference yet, grid incomplete
     assert partial.startswith("**Pending**: 2 of 3 splits"), partial
     assert sa.verdict(split_frame({(0, 2): (40.0,)}), check, grid).startswith("**Pending**")
+    # the same difference, but no split beats random selection: F1 follows how much each split selects
+    at_chance = split_frame({(0, 2): (40.0, 46.0), (1, 3): (45.0, 47.0), (2, 4): (10.0, 12.0)}, random_f1=50.0)
+    text = sa.verdict(at_chance, sa.rule_check(at_chance, (0, 2)), grid)
+    assert text.startswith("**Not tested at this scale**: F1 differs between splits"), text
+    assert "0 of 3 splits select better than random" in text and sc.verdict_label(text) == "not tested"
 
 
 def test_plmr_with_pruned_tokens_dropped_is_not_a_baseline_of_plmr():

@@ -155,6 +155,8 @@ def verdict(frame, rule: dict, grid: list[tuple[int, int]]) -> str:
 
     Until every split of ``grid`` has :data:`ABLATION_MIN_SEEDS` seeds, only an established difference
     (best against worst split, by the book's rule) is called; "no difference" waits for the whole grid.
+    A difference where no split beats random selection at its sparsity is "not tested": F1 then follows
+    how much each split selects.
     """
     paper = frame[frame.design == PAPER]
     seeds = paper.groupby(["s", "e"]).seed.nunique()
@@ -170,15 +172,23 @@ def verdict(frame, rule: dict, grid: list[tuple[int, int]]) -> str:
     c = compare(paper[(paper.s == best[0]) & (paper.e == best[1])],
                 paper[(paper.s == worst[0]) & (paper.e == worst[1])], min_seeds=ABLATION_MIN_SEEDS)
     complete = len(ready) == len(grid)
-    if c["call"] == "higher":
+    above = means[means.F1 > means.random_F1]
+    if c["call"] == "higher" and above.empty:
+        # F1 then tracks how much a split selects (random F1 rises with the share selected), not how well.
+        call = ("**Not tested at this scale**: F1 differs between splits by more than the spread over seeds, but "
+                "no split selects better than random words at its sparsity, so the differences measure how much "
+                "each split selects, not how well")
+    elif c["call"] == "higher":
         call = "**Reproduced at this scale**: the split matters"
     elif complete:
         call = "**Not reproduced at this scale**: no split differs from another by more than the spread over seeds"
     else:
         return pending + f" So far best and worst differ by {c['diff']:.1f} F1 points: {c['call']}."
-    above = means[means.F1 > means.random_F1]
+    spread = paper.groupby(["s", "e"])[["S"]].mean().S
     return (f"{call}. Over {len(means)} of {len(grid)} splits ({int(seeds.min())}-{int(seeds.max())} seeds each), "
-            f"mean F1 ranges from {means.F1.min():.1f} at (s, e) = {worst} to {means.F1.max():.1f} at {best}; "
+            f"mean F1 ranges from {means.F1.min():.1f} at (s, e) = {worst} to {means.F1.max():.1f} at {best} "
+            f"(selecting {spread[worst]:.1f}% and {spread[best]:.1f}% of the words; random selection at those "
+            f"shares scores {means.random_F1[worst]:.1f} and {means.random_F1[best]:.1f}); "
             f"{len(above)} of {len(means)} splits select better than random words at their sparsity. "
             f"The homogeneity rule picks {rule['rule']}: {rule['call']}.")
 
