@@ -660,3 +660,25 @@ def test_encoder_cost_scales_each_methods_first_stored_run_by_the_measured_step_
     assert [r["run"] for r in rows] == ["rnp", "plmr", "plmr (pruned tokens dropped)"]
     assert [r["mpnet CPU-min (estimated)"] for r in rows] == [8.0, 4.0, 6.0]   # seed 1's 2 min x 4, ...
     assert rows[0]["minilm CPU-min (stored, seed 1)"] == 2.0
+
+
+def test_time_in_turn_alternates_steps_discards_the_warm_up_and_hooks_outside_the_timed_step():
+    from ratlib.experiments.step_timing import time_in_turn
+
+    calls = []
+
+    class Step:
+        def __init__(self, name):
+            self.name = name
+
+        def train_step(self, batch):
+            calls.append(("step", self.name, batch))
+
+    steps = {"a": (Step("a"), 1), "b": (Step("b"), 2)}
+    times = time_in_turn(steps, repeats=3, before_step=lambda round_, name: calls.append(("hook", name, round_)))
+    assert {name: len(seconds) for name, seconds in times.items()} == {"a": 3, "b": 3}
+    assert all(s >= 0 for seconds in times.values() for s in seconds)
+    # 4 rounds (one warm-up), each: hook then step for a, then for b
+    expected = [entry for round_ in range(4)
+                for name, batch in (("a", 1), ("b", 2)) for entry in (("hook", name, round_), ("step", name, batch))]
+    assert calls == expected

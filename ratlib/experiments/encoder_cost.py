@@ -13,31 +13,21 @@ encoder, so the plain step's ratio carries over to it.
 from __future__ import annotations
 
 import statistics
-import time
 
 from .needs import Need, stored_need
 
 
 def measure(encoders: list[str], dataset: str, repeats: int, batch_size: int) -> list[dict]:
-    from ..data.batching import make_loader
     from ..data.registry import DataConfig
     from ..methods import MethodConfig
-    from ..train import TrainConfig, prepare
+    from ..train import TrainConfig
+    from .step_timing import first_batch, time_in_turn
 
     data = DataConfig(name=dataset, balance_dev=True, max_train=batch_size)
-    steps = {}
-    for encoder in encoders:
-        prep = prepare(TrainConfig(data=data, method=MethodConfig(method="fulltext", encoder=encoder),
-                                   batch_size=batch_size, epochs=1))
-        batch = next(iter(make_loader(prep.tables["train"], prep.pad_id, batch_size, shuffle=False, seed=0)))
-        steps[encoder] = (prep.method, batch)
-    times = {encoder: [] for encoder in encoders}
-    for round_ in range(repeats + 1):
-        for encoder, (method, batch) in steps.items():
-            started = time.perf_counter()
-            method.train_step(batch)
-            if round_:   # round 0 warms up
-                times[encoder].append(time.perf_counter() - started)
+    steps = {encoder: first_batch(TrainConfig(data=data, method=MethodConfig(method="fulltext", encoder=encoder),
+                                              batch_size=batch_size, epochs=1))
+             for encoder in encoders}
+    times = time_in_turn(steps, repeats)
     base = statistics.median(times[encoders[0]])
     return [{"encoder": encoder, "median s": round(statistics.median(seconds), 4),
              f"x {encoders[0]}": round(statistics.median(seconds) / base, 3), "rounds": repeats,
@@ -48,23 +38,12 @@ def measure(encoders: list[str], dataset: str, repeats: int, batch_size: int) ->
 def benchmark_need(encoders=("minilm", "mpnet"), dataset: str = "hatexplain", repeats: int = 5,
                    batch_size: int = 32) -> Need:
     """The stored benchmark (kind ``benchmarks``), measured here when absent (``ratlib sweep`` does that)."""
-    import os
+    from .step_timing import on_one_thread
 
     config = {"benchmark": "encoder_step", "encoders": list(encoders), "dataset": dataset, "repeats": repeats,
               "batch": batch_size, "threads": 1}
-
-    def compute():
-        import torch
-
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            rows = measure(list(encoders), dataset, repeats, batch_size)
-        finally:
-            torch.set_num_threads(threads)
-        return {"rows": rows, "load_average_at_end": " ".join(f"{v:.2f}" for v in os.getloadavg())}
-
-    return stored_need("benchmarks", config, f"step time of {' vs '.join(encoders)} ({dataset})", compute)
+    return stored_need("benchmarks", config, f"step time of {' vs '.join(encoders)} ({dataset})",
+                       lambda: on_one_thread(lambda: measure(list(encoders), dataset, repeats, batch_size)))
 
 
 def step_ratio(benchmark: dict, encoder: str) -> float:

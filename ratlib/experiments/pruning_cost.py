@@ -14,7 +14,6 @@ command line; chapter 3 reads the stored result (:func:`benchmark_need`).
 from __future__ import annotations
 
 import statistics
-import time
 
 from .needs import Need, stored_need
 
@@ -48,39 +47,34 @@ def _fixed_share_select(shares: list[float], generator):
 def measure(encoder: str, dataset: str, alphas: list[float], repeats: int, batch_size: int) -> list[dict]:
     import torch
 
-    from ..data.batching import make_loader
     from ..data.registry import DataConfig
     from ..methods import MethodConfig
     from ..methods import plmr as plmr_module
-    from ..train import TrainConfig, prepare
+    from ..train import TrainConfig
+    from .step_timing import first_batch, time_in_turn
 
     data = DataConfig(name=dataset, balance_dev=True, max_train=batch_size)
     rows = []
     for alpha in alphas:
-        steps = {}
         methods = (MethodConfig(method="fulltext", encoder=encoder),
                    MethodConfig(method="plmr", encoder=encoder, sparsity=alpha),
                    MethodConfig(method="plmr", encoder=encoder, sparsity=alpha, plmr_drop_pruned=True))
-        for name, method in zip(STEPS, methods):
-            prep = prepare(TrainConfig(data=data, method=method, batch_size=batch_size, epochs=1))
-            batch = next(iter(make_loader(prep.tables["train"], prep.pad_id, batch_size, shuffle=False, seed=0)))
-            steps[name] = (prep.method, batch)
+        steps = {name: first_batch(TrainConfig(data=data, method=method, batch_size=batch_size, epochs=1))
+                 for name, method in zip(STEPS, methods)}
         split = steps[STEPS[1]][0].split
         shares = _keep_shares(alpha, split[1] - split[0])
+
+        def fix_selection(round_, name):
+            # every step of a round prunes the same random tokens
+            plmr_module.select = _fixed_share_select(shares, torch.Generator().manual_seed(round_))
+
         original = plmr_module.select
-        times = {name: [] for name in steps}
         try:
-            for round_ in range(repeats + 1):
-                for name, (method, batch) in steps.items():
-                    plmr_module.select = _fixed_share_select(shares, torch.Generator().manual_seed(round_))
-                    started = time.perf_counter()
-                    method.train_step(batch)
-                    if round_:   # round 0 warms up
-                        times[name].append(time.perf_counter() - started)
+            times = time_in_turn(steps, repeats, before_step=fix_selection)
         finally:
             plmr_module.select = original
         plain = statistics.median(times[STEPS[0]])
-        tokens = int(batch["attention_mask"].sum())
+        tokens = int(steps[STEPS[0]][1]["attention_mask"].sum())
         for name, seconds in times.items():
             rows.append({"alpha": alpha, "keep shares per pruning layer": [round(s, 3) for s in shares],
                          "step": name, "median s": round(statistics.median(seconds), 4),
@@ -92,20 +86,9 @@ def measure(encoder: str, dataset: str, alphas: list[float], repeats: int, batch
 def benchmark_need(encoder: str = "minilm", dataset: str = "hatexplain", alphas=(0.4, 0.2), repeats: int = 7,
                    batch_size: int = 32) -> Need:
     """The stored benchmark (kind ``benchmarks``), measured here when absent (``ratlib sweep`` does that)."""
-    import os
+    from .step_timing import on_one_thread
 
     config = {"benchmark": "plmr_pruning", "encoder": encoder, "dataset": dataset, "alphas": list(alphas),
               "repeats": repeats, "batch": batch_size, "threads": 1}
-
-    def compute():
-        import torch
-
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            rows = measure(encoder, dataset, list(alphas), repeats, batch_size)
-        finally:
-            torch.set_num_threads(threads)
-        return {"rows": rows, "load_average_at_end": " ".join(f"{v:.2f}" for v in os.getloadavg())}
-
-    return stored_need("benchmarks", config, f"PLMR pruning step-time benchmark ({encoder}, {dataset})", compute)
+    return stored_need("benchmarks", config, f"PLMR pruning step-time benchmark ({encoder}, {dataset})",
+                       lambda: on_one_thread(lambda: measure(encoder, dataset, list(alphas), repeats, batch_size)))
