@@ -246,39 +246,38 @@ def _above_chance(means, run: str) -> bool:
     return bool(means.F1[run] > means.random_F1[run])
 
 
+def _side_by_side(frame, variant, baseline: str, baseline_name: str, columns: dict, call_name: str) -> list[dict]:
+    """Per dataset label where both are stored: a row of means over seeds (``columns``: name -> column or
+    function of the rows) for the runs ``variant`` picks and for ``baseline``, each with the F1 call."""
+    out = []
+    for label, rows in frame.groupby("dataset_label", sort=False):
+        varied, base = rows[variant(rows.run)], rows[rows.run == baseline]
+        if varied.empty or base.empty:
+            continue
+        c = compare(varied, base, "F1")
+        for name, group in ((varied.run.iloc[0], varied), (baseline_name, base)):
+            row = {"dataset": label, "run": name, "seeds": len(group)}
+            row.update({column: round(how(group) if callable(how) else group[how].mean(), 1)
+                        for column, how in columns.items()})
+            out.append({**row, call_name: f"{c['diff']:+.1f}, {c['call']}"})
+    return out
+
+
 def continuity_check(frame) -> list[dict]:
     """RNP with the official continuity normalisation against RNP as the book trains it, per dataset:
     F1, sparsity and the epoch its argmax selection starts (mean over seeds), and the F1 call."""
-    out = []
-    for label, rows in frame.groupby("dataset_label", sort=False):
-        official = rows[rows.run.str.startswith("rnp, continuity")]
-        if official.empty:
-            continue
-        book = rows[rows.run == "rnp"]
-        c = compare(official, book, "F1")
-        for name, group in ((official.run.iloc[0], official), ("rnp (each batch's own width)", book)):
-            out.append({"dataset": label, "run": name, "seeds": len(group), "F1": round(group.F1.mean(), 1),
-                        "S": round(group.S.mean(), 1),
-                        "selects from epoch": round(group.selects_from_epoch.dropna().mean(), 1),
-                        "F1 call (official vs book)": f"{c['diff']:+.1f}, {c['call']}"})
-    return out
+    return _side_by_side(frame, lambda run: run.str.startswith("rnp, continuity"), "rnp",
+                         "rnp (each batch's own width)",
+                         {"F1": "F1", "S": "S", "selects from epoch": lambda g: g.selects_from_epoch.dropna().mean()},
+                         "F1 call (official vs book)")
 
 
 def plmr_norm_check(frame) -> list[dict]:
     """PLMR with a norm step against PLMR, per dataset label where both are stored: F1, S and dev accuracy
     (means over seeds) and the F1 call by the book's rule."""
-    out = []
-    for label, rows in frame.groupby("dataset_label", sort=False):
-        norm, plain = rows[rows.run == PLMR_NORM_RUN], rows[rows.run == "plmr"]
-        if norm.empty or plain.empty:
-            continue
-        c = compare(norm, plain, "F1")
-        for name, group in ((PLMR_NORM_RUN, norm), ("plmr", plain)):
-            out.append({"dataset": label, "run": name, "seeds": len(group), "F1": round(group.F1.mean(), 1),
-                        "random F1": round(group.random_F1.mean(), 1), "S": round(group.S.mean(), 1),
-                        "dev accuracy": round(group.dev_acc.mean(), 1),
-                        "F1 call (norm step vs plmr)": f"{c['diff']:+.1f}, {c['call']}"})
-    return out
+    return _side_by_side(frame, lambda run: run == PLMR_NORM_RUN, "plmr", "plmr",
+                         {"F1": "F1", "random F1": "random_F1", "S": "S", "dev accuracy": "dev_acc"},
+                         "F1 call (norm step vs plmr)")
 
 
 def rationale_examples(results: list[dict], per_run: int = 2) -> list[tuple[str, list[dict]]]:
