@@ -660,6 +660,9 @@ def test_encoder_cost_scales_each_methods_first_stored_run_by_the_measured_step_
     assert [r["run"] for r in rows] == ["rnp", "plmr", "plmr (pruned tokens dropped)"]
     assert [r["mpnet CPU-min (estimated)"] for r in rows] == [8.0, 4.0, 6.0]   # seed 1's 2 min x 4, ...
     assert rows[0]["minilm CPU-min (stored, seed 1)"] == 2.0
+    bench["load_average_at_end"] = "1.00 1.00 1.00"
+    text = encoder_cost.summary(bench, rows, "mpnet", seeds=3)
+    assert "about 0.3 CPU-hours (4.0x the minilm runs), 0.9 for the chapter's 3 seeds" in text   # 18 min
 
 
 def test_time_in_turn_alternates_steps_discards_the_warm_up_and_hooks_outside_the_timed_step():

@@ -69,3 +69,12 @@ def estimate(benchmark: dict, results: list[dict], encoder: str) -> list[dict]:
         out.append({"run": name, "epochs": cfg["epochs"], f"{base} CPU-min (stored, seed {cfg['seed']})":
                     round(minutes, 1), f"{encoder} CPU-min (estimated)": round(minutes * ratio, 1)})
     return out
+
+
+def summary(benchmark: dict, estimate_rows: list[dict], encoder: str, seeds: int) -> str:
+    """One sentence: the CPU-hours one seed of each method (``estimate`` rows) and ``seeds`` seeds would take."""
+    hours = sum(row[f"{encoder} CPU-min (estimated)"] for row in estimate_rows) / 60
+    return (f"One seed of each method with {encoder}: about {hours:.1f} CPU-hours "
+            f"({step_ratio(benchmark, encoder):.1f}x the {benchmark['rows'][0]['encoder']} runs), "
+            f"{hours * seeds:.1f} for the chapter's {seeds} seeds. Load average when measured: "
+            f"{benchmark['load_average_at_end']}.")
