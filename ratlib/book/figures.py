@@ -159,8 +159,15 @@ def metric_bars(frame, metrics=("F1", "failure_rate", "S", "acc"), by: str = "en
         ax.set_title(metric)
         ax.set_ylabel("")
         ax.set_xlabel("")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
+    # One legend under the panels: a legend inside each panel covered its bars.
+    handles, labels = axes[0].get_legend_handles_labels()
+    for ax in axes:
+        ax.get_legend().remove()
+    columns = min(len(labels), 4)
+    rows = -(-len(labels) // columns)
+    legend_height = 0.06 * rows * 3.4 / fig.get_figheight()
+    fig.legend(handles, labels, loc="lower center", ncol=columns, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, legend_height, 1, 1))
     return fig
 
 
