@@ -50,3 +50,16 @@ def test_data_config_json_round_trip_and_key():
     cfg = DataConfig(name="beer", aspect=2, options={"a": 1})
     assert DataConfig.from_json(cfg.to_json()) == cfg
     assert cfg.key() != DataConfig(name="beer", aspect=1, options={"a": 1}).key()
+
+
+def test_gold_lost_to_truncation_counts_gold_tokens_past_the_cut_over_annotated_examples():
+    from ratlib.data.stats import gold_lost_to_truncation
+
+    words = tuple("abcdefghij")
+    examples = [Example(id="1", tokens=words, label=1, aspect=0, source="t:1", spans=((1, 3), (6, 8))),   # 4 gold
+                Example(id="2", tokens=words[:4], label=0, aspect=0, source="t:2", spans=((0, 4),)),       # 4 gold
+                Example(id="3", tokens=words, label=1, aspect=0, source="t:3")]                            # not annotated
+    assert gold_lost_to_truncation(examples, 10) == 0.0
+    assert gold_lost_to_truncation(examples, 7) == 12.5    # example 1 loses position 7
+    assert gold_lost_to_truncation(examples, 2) == 62.5    # keeps 1 of example 1 and 2 of example 2: 3 of 8
+    assert gold_lost_to_truncation(examples[2:], 2) is None

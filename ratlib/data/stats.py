@@ -36,3 +36,18 @@ def split_stats(examples: Sequence[Example]) -> dict:
 
 def dataset_stats(splits: Splits) -> dict:
     return {name: split_stats(examples) for name, examples in splits.items()}
+
+
+def gold_lost_to_truncation(examples: Sequence[Example], max_len: int) -> float | None:
+    """Percent of the annotated examples' gold rationale tokens that truncating to ``max_len`` tokens cuts off.
+
+    Pass examples loaded with a larger ``max_len`` than the one asked about (e.g. the default 256), or
+    the answer is 0 by construction. ``None`` when no example is annotated.
+    """
+    gold = kept = 0
+    for ex in examples:
+        if ex.annotated:
+            mask = ex.mask()
+            gold += sum(mask)
+            kept += sum(mask[:max_len])
+    return None if not gold else 100.0 * (gold - kept) / gold
