@@ -435,6 +435,30 @@ def test_transformer_predictors_are_probed_at_a_smaller_scale_and_each_probe_is_
     assert len(set(runs)) == len(runs) == len(config.probe_needs())
 
 
+def test_a_probed_predictor_says_whether_it_is_the_runs_checkpoint_or_a_retrain_checked_against_the_stored_run(
+        tmp_path, monkeypatch):
+    import shutil
+
+    from ratlib.data.registry import DataConfig
+    from ratlib.experiments.profiles import SMOKE_SYNTH
+    from ratlib.methods import MethodConfig
+    from ratlib.train import TrainConfig, checkpoint_path, train
+
+    monkeypatch.setenv("RATLIB_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("RATLIB_CACHE", str(tmp_path / "cache"))
+    cfg = TrainConfig(data=DataConfig(name="synth", options=SMOKE_SYNTH, max_train=64, balance_dev=True),
+                      method=MethodConfig(method="rnp", encoder="gru"), epochs=1)
+    train(cfg, progress=False, log_epochs=False)
+    _, origin = dm._trained(cfg)
+    assert origin == {"weights": "checkpoint"}
+    assert dm.weights_note({"predictor": origin}) == "the run's own checkpoint"
+    shutil.rmtree(checkpoint_path(cfg).parent)
+    prep, origin = dm._trained(cfg)   # retrained on the machine that stored it: the same history
+    assert origin == {"weights": "retrained", "against stored run": "exact"} and checkpoint_path(cfg).is_file()
+    assert dm.weights_note({"predictor": origin}) == "retrained, history exact against the stored run"
+    assert dm.weights_note({}) == "weights' origin not recorded"
+
+
 def test_probes_merge_and_transformer_norms_are_reported():
     gru = _result(np.linspace(1, 11, 11))["rows"]
     minilm = [{**r, "encoder": "minilm", "norm": 5.0 + 0.001 * r["p"], "norm_pre_ln": 10.0 + 10 * r["p"]}

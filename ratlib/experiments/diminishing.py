@@ -135,14 +135,39 @@ def candidate_masks(gold: np.ndarray, selectable: np.ndarray, p: float, form: st
     return out
 
 
-def _trained(cfg):
-    """The method of a run at its best epoch (retrained into the cache when the checkpoint is missing)."""
-    from ..train import checkpoint_path, load_checkpoint, train
+def _trained(cfg) -> tuple:
+    """The method of a run at its best epoch, and where its weights came from.
+
+    A missing checkpoint (the run was stored on another machine, or the cache was cleared) is retrained
+    into the cache, and its history compared with the stored run's (:mod:`ratlib.verify`): runs repeat
+    exactly on one machine but not across processors, so the probe records whether it probed the stored
+    predictor or a retrained one that differs from it.
+    """
+    from ..results import load_result
+    from ..train import RESULT_KIND as RUNS, checkpoint_path, load_checkpoint, train
+    from ..verify import compare_histories, summarize_comparison
 
     path = checkpoint_path(cfg)
-    if not path.is_file():
-        train(cfg, store=False, progress=False, log_epochs=False)
-    return load_checkpoint(path)
+    if path.is_file():
+        return load_checkpoint(path), {"weights": "checkpoint"}
+    record = train(cfg, store=False, progress=False, log_epochs=False)
+    origin = {"weights": "retrained"}
+    stored = load_result(RUNS, cfg.identity())
+    if stored is not None:
+        origin["against stored run"] = summarize_comparison(
+            compare_histories(stored["history"], record["history"]))["verdict"]
+    return load_checkpoint(path), origin
+
+
+def weights_note(run: dict) -> str:
+    """Where a probed predictor's weights came from (probes stored before this was recorded: not recorded)."""
+    origin = run.get("predictor")
+    if origin is None:
+        return "weights' origin not recorded"
+    if origin["weights"] == "checkpoint":
+        return "the run's own checkpoint"
+    against = origin.get("against stored run")
+    return "retrained" + (f", history {against} against the stored run" if against else ", no stored run to compare")
 
 
 @torch.no_grad()
@@ -189,10 +214,11 @@ def probe_run(prep, fractions, draws: int, forms, batch_size: int, seed: int,
 
 def compute_run(config: DiminishingConfig, cfg) -> dict:
     """One predictor's probe."""
-    prep = _trained(cfg)
+    prep, origin = _trained(cfg)
     draws, texts = config.probe_scale(cfg)
     rows = probe_run(prep, config.fractions, draws, config.forms, config.batch_size, cfg.seed, texts)
-    return {"run": {"key": cfg.key(), "encoder": cfg.method.encoder, "seed": cfg.seed, "dataset": cfg.data.name},
+    return {"run": {"key": cfg.key(), "encoder": cfg.method.encoder, "seed": cfg.seed, "dataset": cfg.data.name,
+                    "predictor": origin},
             "rows": rows}
 
 
