@@ -709,3 +709,23 @@ def test_time_in_turn_alternates_steps_discards_the_warm_up_and_hooks_outside_th
     expected = [entry for round_ in range(4)
                 for name, batch in (("a", 1), ("b", 2)) for entry in (("hook", name, round_), ("step", name, batch))]
     assert calls == expected
+
+
+def test_diminishing_design_adds_the_data_cards_rnp_runs_on_synth_aspects_and_lists_unprobed_ones(tmp_path,
+                                                                                                 monkeypatch):
+    from ratlib.experiments.profiles import chapter_config
+
+    config = chapter_config("diminishing", "cpu")
+    assert all(cfg.data.name == "hatexplain" for cfg in config.train_configs())   # none listed as stored yet
+    full = config.full_design()
+    synth = [cfg for cfg in full.train_configs() if cfg.data.name == "synth"]
+    card = chapter_config("datacard", "cpu")
+    card_rnp = {cfg.key() for cfg in card.train_configs() if cfg.method.method == "rnp"}
+    assert [(cfg.data.label(), cfg.seed) for cfg in synth] == [
+        (f"synth {aspect}", seed) for aspect in ("appearance", "aroma", "palate") for seed in (1, 2, 3)]
+    assert {cfg.key() for cfg in synth if cfg.seed == 1} == card_rnp   # the data card's own runs
+    assert all(cfg.method.method == "rnp" and cfg.method.encoder == "gru" and cfg.epochs == card.epochs
+               for cfg in synth)
+    monkeypatch.setenv("RATLIB_RESULTS", str(tmp_path / "none"))
+    note = dm.pending_note(config)
+    assert "RNP (gru) on synth palate, seed(s) 1, 2, 3" in note and "RNP (minilm) on hatexplain" in note

@@ -63,3 +63,10 @@ def test_gold_lost_to_truncation_counts_gold_tokens_past_the_cut_over_annotated_
     assert gold_lost_to_truncation(examples, 7) == 12.5    # example 1 loses position 7
     assert gold_lost_to_truncation(examples, 2) == 62.5    # keeps 1 of example 1 and 2 of example 2: 3 of 8
     assert gold_lost_to_truncation(examples[2:], 2) is None
+
+
+def test_data_config_label_names_the_aspect_where_a_dataset_has_several():
+    assert DataConfig(name="synth", aspect=2).label() == "synth palate"
+    assert DataConfig(name="beer", aspect=0).label() == "beer appearance"
+    assert DataConfig(name="hotel", aspect=1).label() == "hotel Service"
+    assert DataConfig(name="hatexplain").label() == "hatexplain"

@@ -171,8 +171,9 @@ def metric_bars(frame, metrics=("F1", "failure_rate", "S", "acc"), by: str = "en
     return fig
 
 
-def diminishing_figure(result: dict):
-    """Accuracy, cross-entropy and the norms against the share p of the gold rationale in the candidate.
+def diminishing_figure(result: dict, dataset: str | None = None):
+    """Accuracy, cross-entropy and the norms against the share p of the gold rationale in the candidate,
+    for the predictors trained on ``dataset`` (None: every probe's, when they share one).
 
     One panel per measure, one line per (encoder, candidate form), band: ± sd over the predictors' seeds.
     The norms are divided by their value at p = 0, so a GRU's max-pooled state and a transformer's
@@ -183,10 +184,12 @@ def diminishing_figure(result: dict):
     from ..experiments.diminishing import curves
 
     table = curves(result)
+    if dataset is not None:
+        table = table[table["dataset"] == dataset]
     table = table.assign(predictor=table["encoder"] + ", " + table["form"])
     panels = [("acc", "accuracy (%)"), ("ce", "cross-entropy"),
               ("norm", "‖Enc(Z)‖₂, the pooled vector N2R maximises (÷ at p = 0)")]
-    if "norm_pre_ln" in table:
+    if "norm_pre_ln" in table and table["norm_pre_ln"].notna().any():
         panels.append(("norm_pre_ln", "‖[CLS] before the last LayerNorm‖₂ (÷ at p = 0)"))
     for column, _ in panels[2:]:
         at_zero = table[table.p == 0].set_index(["predictor", "seed"])[column].rename("at_zero")
@@ -203,6 +206,8 @@ def diminishing_figure(result: dict):
         ax.set_xlabel("share p of the gold rationale in the candidate")
         ax.set_ylabel("")
     axes[0].legend(fontsize=8)
+    if dataset is not None:
+        fig.suptitle(f"predictors trained on {dataset}", fontsize=11)
     fig.tight_layout()
     return fig
 

@@ -51,6 +51,16 @@ class DataConfig:
         """A stable string for hashing (sorted JSON)."""
         return json.dumps(self.to_json(), sort_keys=True)
 
+    def label(self) -> str:
+        """The dataset and, where it has several, the aspect: "hatexplain", "synth appearance", "hotel Service"."""
+        from .beer import ASPECTS as BEER_ASPECTS
+        from .hotel import ASPECTS as HOTEL_ASPECTS
+
+        aspects = {"synth": BEER_ASPECTS, "beer": BEER_ASPECTS, "hotel": HOTEL_ASPECTS}.get(self.name)
+        if aspects is None or not 0 <= self.aspect < len(aspects):
+            return self.name
+        return f"{self.name} {aspects[self.aspect]}"
+
 
 def register_dataset(name: str, version: Callable[[], str] | None = None):
     """Decorator: ``@register_dataset("beer")`` on a ``DataConfig -> Splits`` builder.

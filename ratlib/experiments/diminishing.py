@@ -27,7 +27,7 @@ encoder or a seed reuses the probes already stored.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import torch
@@ -68,19 +68,31 @@ class DiminishingConfig:
     plm_max_texts: int | None = 400
     # The chapter's smoke profile probes its own tiny runs.
     source_overrides: dict = field(default_factory=dict, hash=False)
+    # GRU predictors on the generated benchmark too: the data card's RNP runs (its recipe) on these aspects.
+    synth_aspects: tuple[int, ...] = ()
+    # Seeds per synth aspect stored so far (the rest: ``seeds``), while a sweep is being stored.
+    synth_seeds_stored: dict = field(default_factory=dict, hash=False)
 
     def to_json(self) -> dict:
         return asdict(self)
 
-    def train_configs(self):
-        """The RNP runs probed: chapter 3's, for the chosen encoders and seeds."""
-        from dataclasses import replace
+    def full_design(self) -> "DiminishingConfig":
+        return replace(self, synth_seeds_stored={})
 
+    def train_configs(self):
+        """The RNP runs probed: chapter 3's, for the chosen encoders and seeds, then the data card's on
+        :attr:`synth_aspects` (GRU)."""
         from .profiles import chapter_config
 
         source = replace(chapter_config("plmr", self.source_profile).full_design(), **self.source_overrides)
-        return [cfg for _, cfg in source.runs()
-                if cfg.method.method == "rnp" and cfg.method.encoder in self.encoders and cfg.seed in self.seeds]
+        out = [cfg for _, cfg in source.runs()
+               if cfg.method.method == "rnp" and cfg.method.encoder in self.encoders and cfg.seed in self.seeds]
+        if "gru" in self.encoders:
+            card = chapter_config("datacard", self.source_profile)
+            for aspect in self.synth_aspects:
+                seeds = tuple(self.synth_seeds_stored.get(aspect, self.seeds))
+                out += replace(card, aspects=(aspect,), methods=("rnp",), seeds=seeds).train_configs()
+        return out
 
     def probe_scale(self, cfg) -> tuple[int, int | None]:
         """(draws, texts: None for all) of one predictor's probe: transformers get :attr:`plm_draws` on the
@@ -112,6 +124,22 @@ class DiminishingConfig:
         from .needs import run_need
 
         return [*map(run_need, self.train_configs()), *self.probe_needs()]
+
+
+def pending_note(config: DiminishingConfig) -> str:
+    """Which predictors of the chapter's full design have no stored probe yet, and the command."""
+    full = config.full_design()
+    absent: dict[str, list[int]] = {}
+    for cfg, need in zip(full.train_configs(), full.probe_needs()):
+        if not need.stored():
+            absent.setdefault(f"RNP ({cfg.method.encoder}) on {cfg.data.label()}", []).append(cfg.seed)
+    if not absent:
+        return "Every predictor of the chapter's design is probed."
+    listed = "; ".join(f"{run}, seed(s) {', '.join(map(str, seeds))}" for run, seeds in absent.items())
+    return (f"**Not probed yet** ({sum(map(len, absent.values()))} predictors of the chapter's design, left out "
+            f"of the figures and the verdict above): {listed}. `python -m ratlib sweep diminishing --profile cpu "
+            "--full-design` trains the runs that are missing (or whose checkpoint is not on the machine) and "
+            "probes them.")
 
 
 def candidate_masks(gold: np.ndarray, selectable: np.ndarray, p: float, form: str,
@@ -217,7 +245,7 @@ def compute_run(config: DiminishingConfig, cfg) -> dict:
     prep, origin = _trained(cfg)
     draws, texts = config.probe_scale(cfg)
     rows = probe_run(prep, config.fractions, draws, config.forms, config.batch_size, cfg.seed, texts)
-    return {"run": {"key": cfg.key(), "encoder": cfg.method.encoder, "seed": cfg.seed, "dataset": cfg.data.name,
+    return {"run": {"key": cfg.key(), "encoder": cfg.method.encoder, "seed": cfg.seed, "dataset": cfg.data.label(),
                     "predictor": origin},
             "rows": rows}
 

@@ -76,7 +76,8 @@ def pending_note(config, chapter: str) -> str:
     by_run: dict[str, list[int]] = {}
     for need in absent:
         cfg = need.train
-        by_run.setdefault(f"{cfg.method.method} ({variant_label(cfg.method)}) on {cfg.data.name}", []).append(cfg.seed)
+        by_run.setdefault(f"{cfg.method.method} ({variant_label(cfg.method)}) on {cfg.data.label()}",
+                          []).append(cfg.seed)
     listed = "; ".join(f"{run}, seed(s) {', '.join(map(str, seeds))}" for run, seeds in by_run.items())
     return (f"**Not stored yet** ({len(absent)} runs of the chapter's design, so the tables above hold fewer "
             f"seeds): {listed}. `python -m ratlib sweep {chapter} --profile cpu --full-design` computes them.")

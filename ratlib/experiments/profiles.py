@@ -119,8 +119,13 @@ CHAPTERS: dict[str, dict[str, object]] = {
     },
     # Chapter 4, MMI's diminishing returns (N2R Fig. 3): probes chapter 3's trained RNP predictors.
     "diminishing": {
-        "smoke": DiminishingConfig(source_profile="smoke", seeds=(1,), fractions=(0.0, 0.5, 1.0), draws=2),
-        "cpu": DiminishingConfig(source_profile="cpu", encoders=("gru", "minilm"), seeds=(1, 2, 3)),
+        # Aroma: chapter 3's smoke runs are on appearance already.
+        "smoke": DiminishingConfig(source_profile="smoke", seeds=(1,), fractions=(0.0, 0.5, 1.0), draws=2,
+                                   synth_aspects=(1,)),
+        # GRU predictors on the generated benchmark's three aspects too (the data card's RNP runs, 40
+        # epochs); none of their probes is stored yet (`sweep diminishing --full-design`).
+        "cpu": DiminishingConfig(source_profile="cpu", encoders=("gru", "minilm"), seeds=(1, 2, 3),
+                                 synth_aspects=(0, 1, 2), synth_seeds_stored={0: (), 1: (), 2: ()}),
         "paper": DiminishingConfig(source_profile="paper", encoders=("gru", "bert-base-uncased"),
                                    seeds=(1, 2, 3, 4, 5)),
     },
