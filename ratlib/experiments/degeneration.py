@@ -43,6 +43,9 @@ class DegenerationConfig:
     plm_epochs: int = 3
     plm_max_train: int | None = 1200
     plm_max_dev: int | None = 300
+    # Truncate the transformer budget's texts to this many words (None: the loader's 256, i.e. none for
+    # the generated reviews); the share of the gold rationale it cuts is data.stats.gold_lost_to_truncation.
+    plm_max_len: int | None = None
     balance_dev: bool = True             # as PLMR does; see DatacardConfig.balance_dev
     # Also train the GRU on the transformer runs' budget (their training set and epochs): a
     # control that tells a transformer's failure from a budget too small for any encoder.
@@ -66,10 +69,11 @@ class DegenerationConfig:
     def data_config(self, setting: str, plm: bool) -> DataConfig:
         if setting not in ("decorrelated", "correlated"):
             raise ValueError(f"setting must be 'decorrelated' or 'correlated', got {setting!r}")
+        length = {"max_len": self.plm_max_len} if plm and self.plm_max_len is not None else {}
         return DataConfig(name="synth", aspect=self.aspect, correlated=setting == "correlated",
                           max_train=self.plm_max_train if plm else self.gru_max_train,
                           max_dev=self.plm_max_dev if plm else None, balance_dev=self.balance_dev,
-                          options=dict(self.synth))
+                          options=dict(self.synth), **length)
 
     def seeds_of(self, setting: str) -> tuple[int, ...]:
         """The seeds run in ``setting``: :attr:`setting_seeds` when it names the setting, else :attr:`seeds`."""
