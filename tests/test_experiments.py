@@ -729,3 +729,10 @@ def test_diminishing_design_adds_the_data_cards_rnp_runs_on_synth_aspects_and_li
     monkeypatch.setenv("RATLIB_RESULTS", str(tmp_path / "none"))
     note = dm.pending_note(config)
     assert "RNP (gru) on synth palate, seed(s) 1, 2, 3" in note and "RNP (minilm) on hatexplain" in note
+
+
+def test_degeneration_plm_max_len_truncates_only_the_transformer_budgets_texts():
+    config = dg.DegenerationConfig(plm_max_len=96)
+    assert config.data_config("decorrelated", plm=True).max_len == 96
+    assert config.data_config("decorrelated", plm=False).max_len == 256
+    assert dg.DegenerationConfig().data_config("correlated", plm=True).max_len == 256   # unset: the loader's
