@@ -736,3 +736,13 @@ def test_degeneration_plm_max_len_truncates_only_the_transformer_budgets_texts()
     assert config.data_config("decorrelated", plm=True).max_len == 96
     assert config.data_config("decorrelated", plm=False).max_len == 256
     assert dg.DegenerationConfig().data_config("correlated", plm=True).max_len == 256   # unset: the loader's
+
+
+def test_variant_label_names_the_settings_that_set_a_run_apart():
+    from ratlib.experiments.needs import variant_label
+    from ratlib.methods import MethodConfig
+
+    assert variant_label(MethodConfig(method="plmr", encoder="minilm")) == "minilm"
+    assert variant_label(MethodConfig(method="plmr", encoder="minilm", plmr_norm_lambda=1.0)) == "minilm, norm step 1"
+    assert variant_label(MethodConfig(method="plmr", encoder="minilm", split_layers=[1, 3], plmr_drop_pruned=True)) \
+        == "minilm, split (1, 3), pruned tokens dropped"

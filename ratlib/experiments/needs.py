@@ -96,6 +96,8 @@ def variant_label(method) -> str:
               if value not in (None, usual)]
     if m.plmr_drop_pruned:
         parts.append("pruned tokens dropped")
+    if m.plmr_norm_lambda:
+        parts.append(f"norm step {m.plmr_norm_lambda:g}")
     if m.continuity_window:
         parts.append(f"continuity over {m.continuity_window}")
     return ", ".join(parts)
