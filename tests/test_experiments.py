@@ -746,3 +746,24 @@ def test_variant_label_names_the_settings_that_set_a_run_apart():
     assert variant_label(MethodConfig(method="plmr", encoder="minilm", plmr_norm_lambda=1.0)) == "minilm, norm step 1"
     assert variant_label(MethodConfig(method="plmr", encoder="minilm", split_layers=[1, 3], plmr_drop_pruned=True)) \
         == "minilm, split (1, 3), pruned tokens dropped"
+
+
+def test_budget_search_runs_the_full_text_control_at_the_larger_budget_and_tables_it_per_epoch():
+    from ratlib.data.registry import DataConfig, load_splits
+    from ratlib.data.stats import gold_lost_to_truncation
+    from ratlib.experiments.profiles import SMOKE_SYNTH
+
+    config = dg.DegenerationConfig(synth=SMOKE_SYNTH, seeds=(2, 3), plm_max_train=16,
+                                   budget_search={"plm_max_train": 24, "plm_epochs": 2, "plm_max_len": 40})
+    search = config.budget_search_config()
+    assert (search.method.method, search.method.encoder, search.seed, search.epochs) == ("fulltext", "minilm", 2, 2)
+    assert (search.data.max_train, search.data.max_len, search.data.correlated) == (24, 40, False)
+    assert search.key() in {need.key for need in config.needs()}
+    assert dg.DegenerationConfig().budget_search_config() is None
+    result = {"config": search.to_json(), "data": {"train": {"n": 24}},
+              "history": [{"epoch": 0, "dev": {"acc": 70.0}}, {"epoch": 1, "dev": {"acc": 84.0}}]}
+    rows = dg.budget_search_table(result, bag_of_ngrams_dev_acc=86.0)   # target: min(85, 86 - 3) = 83
+    assert [(r["epoch"], r["dev accuracy"], r["target"], r["reached"]) for r in rows] == [(1, 70.0, 83.0, False),
+                                                                                          (2, 84.0, 83.0, True)]
+    whole = load_splits(DataConfig(name="synth", options=SMOKE_SYNTH, balance_dev=True)).test
+    assert rows[0]["gold words cut (%)"] == round(gold_lost_to_truncation(whole, 40), 1) > 0

@@ -12,7 +12,7 @@ configurations, and each is a setting of its own, named after the dataset.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from ..data.registry import DataConfig
 from ..encoders import PLM, encoder_kind
@@ -58,6 +58,11 @@ class DegenerationConfig:
     # Real datasets at their own budget (plmr_baselines.Dataset; chapter 3's runs), and their runs' version.
     datasets: tuple = ()
     datasets_trainer_version: int = TRAINER_VERSION
+    # A larger transformer budget tried on the generated benchmark (fields of this class, e.g.
+    # {"plm_max_train": 4000, "plm_epochs": 3, "plm_max_len": 96}): only the full-text control (first
+    # encoder, first seed, decorrelated file), so the page can say where the transformer learns there.
+    budget_search: dict = field(default_factory=dict, hash=False)
+    budget_search_trainer_version: int = TRAINER_VERSION
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -141,8 +146,19 @@ class DegenerationConfig:
     def train_configs(self) -> list[TrainConfig]:
         return [cfg for _, cfg in self.runs()]
 
+    def budget_search_config(self) -> TrainConfig | None:
+        """The full-text control at :attr:`budget_search` (None when no larger budget is tried)."""
+        plms = [e for e in self.encoders if encoder_kind(e) == PLM]
+        if not self.budget_search or not plms:
+            return None
+        larger = replace(self, **self.budget_search)
+        return TrainConfig(data=larger.data_config("decorrelated", plm=True),
+                           method=MethodConfig(method="fulltext", encoder=plms[0]), seed=self.seeds[0],
+                           epochs=larger.plm_epochs, trainer_version=self.budget_search_trainer_version)
+
     def needs(self) -> list[Need]:
-        return [run_need(cfg) for cfg in self.train_configs()]
+        search = self.budget_search_config()
+        return [run_need(cfg) for cfg in self.train_configs()] + ([run_need(search)] if search else [])
 
     def roles(self) -> dict[str, str]:
         """Result key -> role of every training run."""
@@ -364,3 +380,20 @@ def transformer_examples(results: list[dict], per_run: int = 2, include=None) ->
                     f"seed {cfg['seed']}",
                     examples[:per_run]))
     return out
+
+
+def budget_search_table(result: dict, bag_of_ngrams_dev_acc: float) -> list[dict]:
+    """Per epoch of the larger budget's full-text run (:meth:`DegenerationConfig.budget_search_config`): its
+    dev accuracy against the budget target (:func:`plmr_baselines.budget_target` of the bag-of-n-grams
+    baseline), next to the budget and the share of gold rationale words its shorter texts cut."""
+    from ..data.registry import load_splits
+    from ..data.stats import gold_lost_to_truncation
+    from .plmr_baselines import budget_target
+
+    data = DataConfig.from_json(result["config"]["data"])
+    whole = replace(data, max_len=DataConfig().max_len, max_train=None)
+    cut = gold_lost_to_truncation(load_splits(whole).test, data.max_len)
+    target = budget_target(bag_of_ngrams_dev_acc)
+    return [{"epoch": h["epoch"] + 1, "training texts": result["data"]["train"]["n"], "words kept": data.max_len,
+             "gold words cut (%)": None if cut is None else round(cut, 1), "dev accuracy": round(h["dev"]["acc"], 1),
+             "target": round(target, 1), "reached": h["dev"]["acc"] >= target} for h in result["history"]]
