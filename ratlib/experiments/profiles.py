@@ -40,7 +40,7 @@ CPU_N2R_SEEDS_STORED = {"rnp/hatexplain": (1, 2, 3, 4, 5), "n2r/hatexplain": (1,
                         "rnp/synth appearance": (1, 2, 3), "n2r/synth appearance": (),
                         "mmi_n2r/synth appearance": (),
                         "rnp/hatexplain, minilm": (1, 2, 3), "n2r/hatexplain, minilm": (1, 2, 3),
-                        "mmi_n2r/hatexplain, minilm": (1, 2), "plmr/hatexplain, minilm": (1, 2, 3),
+                        "mmi_n2r/hatexplain, minilm": (1, 2, 3), "plmr/hatexplain, minilm": (1, 2, 3),
                         "plmr + norm step/hatexplain, minilm": (1, 2, 3)}
 
 # Runs of the split ablation stored so far, per run label ("s,e" or a part of the design; the rest: seeds 1-2).
