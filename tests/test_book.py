@@ -4,6 +4,7 @@ Fast tests run by default. The full smoke build of the real book checked in
 Chromium is ``make book-smoke`` (and ``test_smoke_book_builds_and_loads``,
 marked slow).
 """
+import json
 import re
 import shutil
 import subprocess
@@ -67,6 +68,9 @@ def test_notebook_is_thin_clean_and_parameterised(path):
         assert "matplotlib.use" not in cell.source, "the book captures no figure under matplotlib.use('Agg')"
         assert not re.search(r"^\s*(def|class) ", cell.source, re.M), "logic belongs in ratlib, not notebooks"
     assert nb.metadata["kernelspec"]["name"] == "python3"
+    # nbformat 4.5 cells carry ids (nbformat warns, and will fail, without them); read raw, as nbformat fills them
+    ids = [cell.get("id") for cell in json.loads(path.read_text())["cells"]]
+    assert None not in ids and len(set(ids)) == len(ids), "every cell has an id of its own"
 
 
 def test_install_cells_match_the_repository_url():
