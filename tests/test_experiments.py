@@ -439,6 +439,8 @@ def test_a_probed_predictor_says_whether_it_is_the_runs_checkpoint_or_a_retrain_
         tmp_path, monkeypatch):
     import shutil
 
+    import torch
+
     from ratlib.data.registry import DataConfig
     from ratlib.experiments.profiles import SMOKE_SYNTH
     from ratlib.methods import MethodConfig
@@ -457,6 +459,13 @@ def test_a_probed_predictor_says_whether_it_is_the_runs_checkpoint_or_a_retrain_
     assert origin == {"weights": "retrained", "against stored run": "exact"} and checkpoint_path(cfg).is_file()
     assert dm.weights_note({"predictor": origin}) == "retrained, history exact against the stored run"
     assert dm.weights_note({}) == "weights' origin not recorded"
+    # an interrupted run's checkpoints (its last one short of the final epoch) are not taken as the run's own
+    last = checkpoint_path(cfg, "last")
+    payload = torch.load(last, map_location="cpu", weights_only=False)
+    torch.save({**payload, "epoch": -1, "history": []}, last)
+    assert not dm._finished(cfg)
+    _, origin = dm._trained(cfg)   # resumed from that state, so it need not match the stored run
+    assert origin["weights"] == "retrained" and "against stored run" in origin and dm._finished(cfg)
 
 
 def test_probes_merge_and_transformer_norms_are_reported():

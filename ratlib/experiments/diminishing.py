@@ -176,8 +176,9 @@ def _trained(cfg) -> tuple:
     from ..verify import compare_histories, summarize_comparison
 
     path = checkpoint_path(cfg)
-    if path.is_file():
+    if path.is_file() and _finished(cfg):
         return load_checkpoint(path), {"weights": "checkpoint"}
+    # (an interrupted run's checkpoints resume to the end here)
     record = train(cfg, store=False, progress=False, log_epochs=False)
     origin = {"weights": "retrained"}
     stored = load_result(RUNS, cfg.identity())
@@ -185,6 +186,17 @@ def _trained(cfg) -> tuple:
         origin["against stored run"] = summarize_comparison(
             compare_histories(stored["history"], record["history"]))["verdict"]
     return load_checkpoint(path), origin
+
+
+def _finished(cfg) -> bool:
+    """Whether the run's cached checkpoints come from a run that trained all its epochs (its ``last``
+    checkpoint holds the final epoch), so its ``best`` checkpoint is the stored run's predictor."""
+    from ..train import checkpoint_path
+
+    last = checkpoint_path(cfg, "last")
+    if not last.is_file():
+        return False
+    return torch.load(last, map_location="cpu", weights_only=False)["epoch"] + 1 >= cfg.epochs
 
 
 def weights_note(run: dict) -> str:
