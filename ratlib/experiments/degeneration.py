@@ -391,8 +391,8 @@ def budget_search_table(result: dict, bag_of_ngrams_dev_acc: float) -> list[dict
     from .plmr_baselines import budget_target
 
     data = DataConfig.from_json(result["config"]["data"])
-    whole = replace(data, max_len=DataConfig().max_len, max_train=None)
-    cut = gold_lost_to_truncation(load_splits(whole).test, data.max_len)
+    untruncated = replace(data, max_len=DataConfig().max_len)
+    cut = gold_lost_to_truncation(load_splits(untruncated).test, data.max_len)
     target = budget_target(bag_of_ngrams_dev_acc)
     return [{"epoch": h["epoch"] + 1, "training texts": result["data"]["train"]["n"], "words kept": data.max_len,
              "gold words cut (%)": None if cut is None else round(cut, 1), "dev accuracy": round(h["dev"]["acc"], 1),

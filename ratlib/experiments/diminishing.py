@@ -128,6 +128,8 @@ class DiminishingConfig:
 
 def pending_note(config: DiminishingConfig) -> str:
     """Which predictors of the chapter's full design have no stored probe yet, and the command."""
+    from .needs import seeds_listing
+
     full = config.full_design()
     absent: dict[str, list[int]] = {}
     for cfg, need in zip(full.train_configs(), full.probe_needs()):
@@ -135,10 +137,9 @@ def pending_note(config: DiminishingConfig) -> str:
             absent.setdefault(f"RNP ({cfg.method.encoder}) on {cfg.data.label()}", []).append(cfg.seed)
     if not absent:
         return "Every predictor of the chapter's design is probed."
-    listed = "; ".join(f"{run}, seed(s) {', '.join(map(str, seeds))}" for run, seeds in absent.items())
     return (f"**Not probed yet** ({sum(map(len, absent.values()))} predictors of the chapter's design, left out "
-            f"of the figures and the verdict above): {listed}. `python -m ratlib sweep diminishing --profile cpu "
-            "--full-design` trains the runs that are missing (or whose checkpoint is not on the machine) and "
+            f"of the figures and the verdict above): {seeds_listing(absent)}. `python -m ratlib sweep diminishing "
+            "--profile cpu --full-design` trains the runs that are missing (or whose checkpoint is not on the machine) and "
             "probes them.")
 
 
@@ -196,7 +197,8 @@ def _finished(cfg) -> bool:
     last = checkpoint_path(cfg, "last")
     if not last.is_file():
         return False
-    return torch.load(last, map_location="cpu", weights_only=False)["epoch"] + 1 >= cfg.epochs
+    # mmap: read the epoch without loading the weights (a MiniLM checkpoint is 350 MB)
+    return torch.load(last, map_location="cpu", weights_only=False, mmap=True)["epoch"] + 1 >= cfg.epochs
 
 
 def weights_note(run: dict) -> str:

@@ -78,9 +78,14 @@ def pending_note(config, chapter: str) -> str:
         cfg = need.train
         by_run.setdefault(f"{cfg.method.method} ({variant_label(cfg.method)}) on {cfg.data.label()}",
                           []).append(cfg.seed)
-    listed = "; ".join(f"{run}, seed(s) {', '.join(map(str, seeds))}" for run, seeds in by_run.items())
     return (f"**Not stored yet** ({len(absent)} runs of the chapter's design, so the tables above hold fewer "
-            f"seeds): {listed}. `python -m ratlib sweep {chapter} --profile cpu --full-design` computes them.")
+            f"seeds): {seeds_listing(by_run)}. `python -m ratlib sweep {chapter} --profile cpu --full-design` "
+            "computes them.")
+
+
+def seeds_listing(by_run: dict[str, list[int]]) -> str:
+    """"run, seed(s) 1, 2; other run, seed(s) 3" for the pending lists of the chapters."""
+    return "; ".join(f"{run}, seed(s) {', '.join(map(str, seeds))}" for run, seeds in by_run.items())
 
 
 def variant_label(method) -> str:
