@@ -776,3 +776,4 @@ def test_budget_search_runs_the_full_text_control_at_the_larger_budget_and_table
                                                                                           (2, 84.0, 83.0, True)]
     whole = load_splits(DataConfig(name="synth", options=SMOKE_SYNTH, balance_dev=True)).test
     assert rows[0]["gold words cut (%)"] == round(gold_lost_to_truncation(whole, 40), 1) > 0
+    assert (rows[0]["encoder"], rows[0]["seed"]) == ("minilm", 2)   # model and seed beside the number

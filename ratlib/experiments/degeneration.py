@@ -390,10 +390,12 @@ def budget_search_table(result: dict, bag_of_ngrams_dev_acc: float) -> list[dict
     from ..data.stats import gold_lost_to_truncation
     from .plmr_baselines import budget_target
 
-    data = DataConfig.from_json(result["config"]["data"])
+    cfg = result["config"]
+    data = DataConfig.from_json(cfg["data"])
     untruncated = replace(data, max_len=DataConfig().max_len)
     cut = gold_lost_to_truncation(load_splits(untruncated).test, data.max_len)
     target = budget_target(bag_of_ngrams_dev_acc)
-    return [{"epoch": h["epoch"] + 1, "training texts": result["data"]["train"]["n"], "words kept": data.max_len,
+    return [{"encoder": cfg["method"]["encoder"], "seed": cfg["seed"], "epoch": h["epoch"] + 1,
+             "training texts": result["data"]["train"]["n"], "words kept": data.max_len,
              "gold words cut (%)": None if cut is None else round(cut, 1), "dev accuracy": round(h["dev"]["acc"], 1),
              "target": round(target, 1), "reached": h["dev"]["acc"] >= target} for h in result["history"]]
