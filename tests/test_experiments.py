@@ -341,14 +341,14 @@ def test_scorecard_reads_the_stored_cpu_results():
     card = sc.scorecard("cpu").set_index("chapter")
     homogeneity = card.loc["ch01_token_homogeneity"]
     assert homogeneity.verdict in sc.VERDICT_LABELS and "minilm" in homogeneity.measured
-    # chapter 2's verdict as its page computes it: not tested on the generated reviews, tested on HateXplain
+    # chapter 2's verdict as its page computes it: pending on the generated reviews, tested on HateXplain
     from ratlib.experiments.profiles import chapter_config
     from ratlib.experiments.runs import run_all
 
     config = chapter_config("degeneration", "cpu")
     text = dg.verdict(config.frame(run_all(config.train_configs(), progress=False)))
     assert card.loc["ch02_degeneration"].verdict == sc.verdict_label(text)
-    assert "(not tested in decorrelated, correlated)" in text and "hatexplain, fr: F1" in text
+    assert "(pending in decorrelated, correlated)" in text and "hatexplain, fr: F1" in text
 
 
 # ---------------------------------------------------------------- chapter 4: MMI's diminishing returns
@@ -757,23 +757,70 @@ def test_variant_label_names_the_settings_that_set_a_run_apart():
         == "minilm, split (1, 3), pruned tokens dropped"
 
 
-def test_budget_search_runs_the_full_text_control_at_the_larger_budget_and_tables_it_per_epoch():
+def test_budget_check_tables_the_full_text_control_per_epoch_against_the_target():
     from ratlib.data.registry import DataConfig, load_splits
     from ratlib.data.stats import gold_lost_to_truncation
     from ratlib.experiments.profiles import SMOKE_SYNTH
 
-    config = dg.DegenerationConfig(synth=SMOKE_SYNTH, seeds=(2, 3), plm_max_train=16,
-                                   budget_search={"plm_max_train": 24, "plm_epochs": 2, "plm_max_len": 40})
-    search = config.budget_search_config()
-    assert (search.method.method, search.method.encoder, search.seed, search.epochs) == ("fulltext", "minilm", 2, 2)
-    assert (search.data.max_train, search.data.max_len, search.data.correlated) == (24, 40, False)
-    assert search.key() in {need.key for need in config.needs()}
-    assert dg.DegenerationConfig().budget_search_config() is None
-    result = {"config": search.to_json(), "data": {"train": {"n": 24}},
+    config = dg.DegenerationConfig(synth=SMOKE_SYNTH, seeds=(2, 3), plm_max_train=24, plm_epochs=2, plm_max_len=40,
+                                   run_seeds={"minilm, full text/fulltext/decorrelated": ()})
+    control = config.full_text_control_config()   # the design's, stored or not
+    assert (control.method.method, control.method.encoder, control.seed, control.epochs) == ("fulltext", "minilm", 2, 2)
+    assert (control.data.max_train, control.data.max_len, control.data.correlated) == (24, 40, False)
+    assert control.key() not in {need.key for need in config.needs()}   # not stored yet: not read
+    assert control.key() in {need.key for need in config.full_design().needs()}
+    assert dg.DegenerationConfig(encoders=("gru",)).full_text_control_config() is None
+    result = {"config": control.to_json(), "data": {"train": {"n": 24}},
               "history": [{"epoch": 0, "dev": {"acc": 70.0}}, {"epoch": 1, "dev": {"acc": 84.0}}]}
-    rows = dg.budget_search_table(result, bag_of_ngrams_dev_acc=86.0)   # target: min(85, 86 - 3) = 83
+    rows = dg.budget_check_table(result, bag_of_ngrams_dev_acc=86.0)   # target: min(85, 86 - 3) = 83
     assert [(r["epoch"], r["dev accuracy"], r["target"], r["reached"]) for r in rows] == [(1, 70.0, 83.0, False),
                                                                                           (2, 84.0, 83.0, True)]
     whole = load_splits(DataConfig(name="synth", options=SMOKE_SYNTH, balance_dev=True)).test
     assert rows[0]["gold words cut (%)"] == round(gold_lost_to_truncation(whole, 40), 1) > 0
     assert (rows[0]["encoder"], rows[0]["seed"]) == ("minilm", 2)   # model and seed beside the number
+
+
+def test_run_seeds_narrow_runs_to_the_stored_seeds_and_the_full_design_restores_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("RATLIB_RESULTS", str(tmp_path))   # nothing stored
+    config = dg.DegenerationConfig(settings=("decorrelated",), methods=("rnp",), seeds=(1, 2, 3),
+                                   run_seeds={"minilm/rnp/decorrelated": (2,), "gru, PLM budget/rnp/decorrelated": ()})
+    roles = [(role, cfg.seed) for role, cfg in config.runs()]
+    assert roles == [("gru", 1), ("gru", 2), ("gru", 3), ("minilm", 2), ("minilm, full text", 1)]
+    assert len(config.full_design().runs()) == 3 + 3 + 3 + 1
+    note = dg.pending_note(config)
+    assert "rnp (minilm) on decorrelated, seed(s) 1, 2, 3" in note and "rnp (gru, PLM budget) on decorrelated, seed(s) 1, 2, 3" \
+        in note and "sweep degeneration" in note
+
+
+def test_transformer_budget_runs_take_their_own_trainer_version():
+    config = dg.DegenerationConfig(settings=("decorrelated",), methods=("rnp",), trainer_version=1, plm_trainer_version=2)
+    versions = {role: cfg.trainer_version for role, cfg in config.runs()}
+    assert versions == {"gru": 1, "minilm": 2, dg.GRU_AT_PLM_BUDGET: 2, "minilm, full text": 2}
+    same = dg.DegenerationConfig(settings=("decorrelated",), methods=("rnp",), trainer_version=1)
+    assert {cfg.trainer_version for cfg in same.train_configs()} == {1}
+
+
+def test_smaller_budget_is_the_chapter_at_that_budget_sharing_the_full_gru_runs():
+    from ratlib.experiments.plmr_baselines import HATEXPLAIN
+
+    config = dg.DegenerationConfig(methods=("rnp",), plm_max_train=4000, plm_max_len=96, datasets=(HATEXPLAIN,),
+                                   run_seeds={"minilm/rnp/decorrelated": ()},
+                                   smaller_budget={"plm_max_train": 1200, "plm_max_len": None})
+    small = config.smaller()
+    assert (small.plm_max_train, small.plm_max_len, small.datasets, small.run_seeds) == (1200, None, (), {})
+    assert small.plm_budget_label() == "1,200 training reviews, 3 epochs"
+    assert config.plm_budget_label() == "4,000 training reviews cut to 96 words, 3 epochs"
+    gru = {cfg.key() for role, cfg in config.runs() if role == "gru" and cfg.data.name == "synth"}
+    assert gru == {cfg.key() for role, cfg in small.runs() if role == "gru"}   # shared
+    keys = [need.key for need in config.needs()]
+    assert len(keys) == len(set(keys)) and {cfg.key() for cfg in small.train_configs()} <= set(keys)
+    assert dg.DegenerationConfig().smaller() is None
+
+
+def test_degeneration_verdict_leaves_settings_without_transformer_runs_pending():
+    tested = seeded_frame({("hatexplain", "rnp"): (GRU_F1S, (10.0, 12.0, 14.0))})
+    gru_only = seeded_frame({("decorrelated", "rnp"): (GRU_F1S, ())})
+    text = dg.verdict(pd.concat([tested, gru_only]))
+    assert text.startswith("**Reproduced where tested** (pending in decorrelated)")
+    assert "Pending in decorrelated" in text
+    assert dg.verdict(gru_only).startswith("**Pending**")

@@ -19,7 +19,7 @@ from ..encoders import PLM, encoder_kind
 from ..methods import MethodConfig
 from ..methods.recipes import CPU_GRU_LR
 from ..train import TRAINER_VERSION, TrainConfig
-from .needs import Need, run_need
+from .needs import Need, missing, run_need, seeds_listing, unique
 from .runs import MIN_SEEDS, chance_note, compare, not_learned, runs_frame, setting_name
 
 # PLMR Table 1 / protocol.md: F1 on decorrelated Beer-Appearance.
@@ -55,14 +55,18 @@ class DegenerationConfig:
     # First seed only: a yes/no check, not a number the chapter averages.
     full_text_control: bool = True
     trainer_version: int = TRAINER_VERSION  # ratlib.train.TRAINER_VERSION; the stored cpu runs are version 1
+    # Trainer version of the runs at the transformer budget (the transformers, the budget control and the
+    # full-text control) when they differ from the full-budget GRU runs' (None: ``trainer_version``).
+    plm_trainer_version: int | None = None
     # Real datasets at their own budget (plmr_baselines.Dataset; chapter 3's runs), and their runs' version.
     datasets: tuple = ()
     datasets_trainer_version: int = TRAINER_VERSION
-    # A larger transformer budget tried on the generated benchmark (fields of this class, e.g.
-    # {"plm_max_train": 4000, "plm_epochs": 3, "plm_max_len": 96}): only the full-text control (first
-    # encoder, first seed, decorrelated file), so the page can say where the transformer learns there.
-    budget_search: dict = field(default_factory=dict, hash=False)
-    budget_search_trainer_version: int = TRAINER_VERSION
+    # Seeds stored so far of some runs, per "<role>/<method>/<setting>" (the roles of runs(), e.g.
+    # "minilm/rnp/decorrelated"), overriding seeds_of while a sweep is still being stored.
+    run_seeds: dict = field(default_factory=dict, hash=False)
+    # An earlier, smaller transformer budget (fields of this class, e.g. {"plm_max_train": 1200}) whose
+    # stored runs on the generated benchmark the page shows beside this budget's (see smaller()).
+    smaller_budget: dict = field(default_factory=dict, hash=False)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -94,36 +98,36 @@ class DegenerationConfig:
         The role is the encoder's name, :data:`GRU_AT_PLM_BUDGET` for the
         budget control, or ``"<encoder>, full text"`` (:func:`full_text_role`)
         for the full-text control. Controls come last so the other runs keep
-        their order.
+        their order. :attr:`run_seeds` narrows a run's seeds to those stored so far.
         """
         gru_lr = {} if self.gru_lr is None else {"lr_encoder": self.gru_lr, "lr_head": self.gru_lr}
+        at_plm_budget = self.trainer_version if self.plm_trainer_version is None else self.plm_trainer_version
         out = []
+
+        def add(role, setting, method, encoder, plm_budget, seeds=None):
+            knobs = {} if encoder_kind(encoder) == PLM else gru_lr
+            seeds = self.run_seeds.get(f"{role}/{method}/{setting}", self.seeds_of(setting) if seeds is None else seeds)
+            for seed in seeds:
+                out.append((role, TrainConfig(
+                    data=self.data_config(setting, plm_budget), method=MethodConfig(method=method, encoder=encoder,
+                                                                                    **knobs),
+                    seed=seed, epochs=self.plm_epochs if plm_budget else self.gru_epochs,
+                    trainer_version=at_plm_budget if plm_budget else self.trainer_version)))
+
         for setting in self.settings:
             for encoder in self.encoders:
-                plm = encoder_kind(encoder) == PLM
                 for method in self.methods:
-                    for seed in self.seeds_of(setting):
-                        out.append((encoder, TrainConfig(
-                            data=self.data_config(setting, plm),
-                            method=MethodConfig(method=method, encoder=encoder, **({} if plm else gru_lr)),
-                            seed=seed, epochs=self.plm_epochs if plm else self.gru_epochs,
-                            trainer_version=self.trainer_version)))
-        if self.budget_control and "gru" in self.encoders and any(encoder_kind(e) == PLM for e in self.encoders):
+                    add(encoder, setting, method, encoder, encoder_kind(encoder) == PLM)
+        plms = [e for e in self.encoders if encoder_kind(e) == PLM]
+        if self.budget_control and "gru" in self.encoders and plms:
             for setting in self.settings:
                 for method in self.methods:
-                    for seed in self.seeds_of(setting):
-                        out.append((GRU_AT_PLM_BUDGET, TrainConfig(
-                            data=self.data_config(setting, plm=True),
-                            method=MethodConfig(method=method, encoder="gru", **gru_lr),
-                            seed=seed, epochs=self.plm_epochs, trainer_version=self.trainer_version)))
+                    add(GRU_AT_PLM_BUDGET, setting, method, "gru", True)
         if self.full_text_control:
+            # A yes/no check of the budget, not a number the chapter averages: first seed only.
             for setting in self.settings:
-                for encoder in (e for e in self.encoders if encoder_kind(e) == PLM):
-                    for seed in self.seeds_of(setting)[:1]:
-                        out.append((full_text_role(encoder), TrainConfig(
-                            data=self.data_config(setting, plm=True),
-                            method=MethodConfig(method="fulltext", encoder=encoder),
-                            seed=seed, epochs=self.plm_epochs, trainer_version=self.trainer_version)))
+                for encoder in plms:
+                    add(full_text_role(encoder), setting, "fulltext", encoder, True, self.seeds_of(setting)[:1])
         return out + self._dataset_runs()
 
     def _dataset_runs(self) -> list[tuple[str, TrainConfig]]:
@@ -146,19 +150,32 @@ class DegenerationConfig:
     def train_configs(self) -> list[TrainConfig]:
         return [cfg for _, cfg in self.runs()]
 
-    def budget_search_config(self) -> TrainConfig | None:
-        """The full-text control at :attr:`budget_search` (None when no larger budget is tried)."""
-        plms = [e for e in self.encoders if encoder_kind(e) == PLM]
-        if not self.budget_search or not plms:
+    def plm_budget_label(self) -> str:
+        """The transformer budget on the generated reviews in words: "4,000 training reviews cut to 96 words, 3 epochs"."""
+        reviews = "every training review" if self.plm_max_train is None else f"{self.plm_max_train:,} training reviews"
+        length = "" if self.plm_max_len is None else f" cut to {self.plm_max_len} words"
+        return f"{reviews}{length}, {self.plm_epochs} epoch{'s' * (self.plm_epochs != 1)}"
+
+    def full_text_control_config(self, setting: str = "decorrelated") -> TrainConfig | None:
+        """The first transformer's full-text control in ``setting`` (stored or not), or None when there is none."""
+        role = full_text_role(next((e for e in self.encoders if encoder_kind(e) == PLM), ""))
+        return next((cfg for r, cfg in self.full_design().runs()
+                     if r == role and setting_name(asdict(cfg.data)) == setting), None)
+
+    def full_design(self) -> "DegenerationConfig":
+        """The chapter with every run on every seed (``run_seeds`` dropped)."""
+        return replace(self, run_seeds={})
+
+    def smaller(self) -> "DegenerationConfig | None":
+        """The chapter at :attr:`smaller_budget` on the generated benchmark alone (None when there is none)."""
+        if not self.smaller_budget:
             return None
-        larger = replace(self, **self.budget_search)
-        return TrainConfig(data=larger.data_config("decorrelated", plm=True),
-                           method=MethodConfig(method="fulltext", encoder=plms[0]), seed=self.seeds[0],
-                           epochs=larger.plm_epochs, trainer_version=self.budget_search_trainer_version)
+        return replace(self, **{"run_seeds": {}, "datasets": (), "smaller_budget": {}, **self.smaller_budget})
 
     def needs(self) -> list[Need]:
-        search = self.budget_search_config()
-        return [run_need(cfg) for cfg in self.train_configs()] + ([run_need(search)] if search else [])
+        """Every run the page reads: this budget's, then the smaller budget's (the full GRU runs are shared)."""
+        smaller = self.smaller()
+        return unique(map(run_need, self.train_configs() + (smaller.train_configs() if smaller else [])))
 
     def roles(self) -> dict[str, str]:
         """Result key -> role of every training run."""
@@ -195,6 +212,23 @@ class DegenerationConfig:
         if len(started) < len(onsets):
             text += f"{'; ' if started else ''}{len(onsets) - len(started)} of {len(onsets)} never did"
         return text + f"; each transformer run saw {max(budgets):,} reviews in all."
+
+
+def pending_note(config: DegenerationConfig) -> str:
+    """Which runs of the chapter's full design (at its budget) are not stored yet, and the command."""
+    roles = config.full_design().runs()
+    absent = {need.key for need in missing(run_need(cfg) for _, cfg in roles)}
+    if not absent:
+        return "Every run of the chapter's design is stored."
+    by_run: dict[str, list[int]] = {}
+    for role, cfg in roles:
+        if cfg.key() in absent:
+            run = role if cfg.method.method == "fulltext" else f"{cfg.method.method} ({role})"
+            by_run.setdefault(f"{run} on {setting_name(asdict(cfg.data))}",
+                              []).append(cfg.seed)
+    return (f"**Not stored yet** ({len(absent)} runs of the chapter's design at this budget): "
+            f"{seeds_listing(by_run)}. `python -m ratlib sweep degeneration --profile cpu --full-design` "
+            "computes them.")
 
 
 def _span(values: list[int], fmt: str) -> str:
@@ -272,7 +306,7 @@ def verdict(frame) -> str:
     where the GRU rationalizer beats random selection at its sparsity: reproduced when the
     GRU is better in every comparison with enough seeds, partly when in some, not reproduced when in
     none; comparisons short of seeds are named and make the call "where tested" (or pending when none
-    has enough seeds).
+    has enough seeds), as are settings where no transformer rationalizer is stored yet (pending).
     """
     full_text = frame[frame.method == "fulltext"]
     frame = frame[frame.method != "fulltext"]
@@ -281,6 +315,13 @@ def verdict(frame) -> str:
         return (rows[rows.run == "gru"], rows[~rows.run.isin(["gru", GRU_AT_PLM_BUDGET])],
                 rows[rows.run == GRU_AT_PLM_BUDGET])
 
+    # Settings whose transformer rationalizers are not stored yet at this budget: nothing to compare.
+    pending = [setting for setting, group in frame.groupby("setting", sort=False) if split(group)[1].empty]
+    frame, full_text = frame[~frame.setting.isin(pending)], full_text[~full_text.setting.isin(pending)]
+    waiting = (f" Pending in {', '.join(pending)}: no transformer rationalizer is stored at this budget yet."
+               if pending else "")
+    if frame.empty:
+        return f"**Pending**:{waiting}"
     parts = []
     for setting, group in frame.groupby("setting", sort=False):
         gru, plm, _ = split(group)
@@ -291,7 +332,7 @@ def verdict(frame) -> str:
     untested = [setting for setting, group in frame.groupby("setting", sort=False) if not_learned(split(group)[1])]
     if len(untested) == frame.setting.nunique():
         return ("**Not tested at this scale**: " + _untested_reason(*split(frame)[1:], full_text) + " "
-                + "; ".join(parts) + ".")
+                + "; ".join(parts) + "." + waiting)
     note = ""
     if untested:
         note = (f" Not tested in {', '.join(untested)}: " +
@@ -308,7 +349,8 @@ def verdict(frame) -> str:
                  > gru_means.random_F1[(c["setting"], c["method"])]]
     wins = len(higher) - len(at_chance)
     gaps = ([f"fewer than {MIN_SEEDS} seeds a side in " + ", ".join(f"{c['setting']} {c['method']}" for c in short)]
-            if short else []) + ([f"not tested in {', '.join(untested)}"] if untested else [])
+            if short else []) + ([f"not tested in {', '.join(untested)}"] if untested else []) + \
+        ([f"pending in {', '.join(pending)}"] if pending else [])
     where = f" where tested** ({'; '.join(gaps)})" if gaps else " at this scale**"
     if not tested:
         call = (f"**Pending** (fewer than {MIN_SEEDS} seeds a side in every comparison): no setting has enough "
@@ -330,7 +372,7 @@ def verdict(frame) -> str:
     tested_rows = frame[frame.run != GRU_AT_PLM_BUDGET]
     chance = chance_note(tested_rows.assign(run=tested_rows.method + " (" + tested_rows.run + ", "
                                             + tested_rows.setting + ")"))
-    return call + rule + chance + note + " " + "; ".join(parts) + "."
+    return call + rule + chance + note + waiting + " " + "; ".join(parts) + "."
 
 
 def _untested_reason(plm, control, full_text) -> str:
@@ -382,8 +424,8 @@ def transformer_examples(results: list[dict], per_run: int = 2, include=None) ->
     return out
 
 
-def budget_search_table(result: dict, bag_of_ngrams_dev_acc: float) -> list[dict]:
-    """Per epoch of the larger budget's full-text run (:meth:`DegenerationConfig.budget_search_config`): its
+def budget_check_table(result: dict, bag_of_ngrams_dev_acc: float) -> list[dict]:
+    """Per epoch of a full-text control (:meth:`DegenerationConfig.full_text_control_config`): its
     dev accuracy against the budget target (:func:`plmr_baselines.budget_target` of the bag-of-n-grams
     baseline), next to the budget and the share of gold rationale words its shorter texts cut."""
     from ..data.registry import load_splits

@@ -43,6 +43,14 @@ CPU_N2R_SEEDS_STORED = {"rnp/hatexplain": (1, 2, 3, 4, 5), "n2r/hatexplain": (1,
                         "mmi_n2r/hatexplain, minilm": (1, 2, 3), "plmr/hatexplain, minilm": (1, 2, 3),
                         "plmr + norm step/hatexplain, minilm": (1, 2, 3)}
 
+# Seeds of chapter 2's cpu runs stored so far, per "<role>/<method>/<setting>" (the rest: seeds 1-3): at the
+# transformer budget only the decorrelated file's full-text control (seed 1) is stored, and the full-budget
+# GRU runs on the correlated file have seeds 1-2.
+CPU_DEGENERATION_SEEDS_STORED = {
+    **{f"{role}/{method}/{setting}": () for role in ("minilm", "gru, PLM budget") for method in ("rnp", "fr")
+       for setting in ("decorrelated", "correlated")},
+    "minilm, full text/fulltext/correlated": (), "gru/rnp/correlated": (1, 2), "gru/fr/correlated": (1, 2)}
+
 # Runs of the split ablation stored so far, per run label ("s,e" or a part of the design; the rest: seeds 1-2).
 # The default split (1, 3) is chapter 3's PLMR runs.
 CPU_SPLIT_SEEDS_STORED = {**{f"{s},{e}": (1, 2) for s in range(4) for e in range(s + 1, 5)},
@@ -74,18 +82,19 @@ CHAPTERS: dict[str, dict[str, object]] = {
     # Chapter 2, degeneration and failure of MMI with a PLM (PLMR Table 1).
     "degeneration": {
         "smoke": DegenerationConfig(synth=SMOKE_SYNTH, gru_epochs=1, plm_epochs=1, plm_max_train=16,
-                                    plm_max_dev=16, budget_search={"plm_max_train": 24, "plm_max_len": 40}),
-        # The GRU runs are the data card's (full training set, 40 epochs, lr 1e-3); the MiniLM
-        # runs get a small budget: 1200 training reviews for 3 epochs (about 10-15 minutes each).
-        # Three seeds per configuration on the decorrelated file (PLMR Table 1's setting), two on
-        # the correlated one (a third did not fit the session's compute; the next sweep to store).
+                                    plm_max_dev=16, smaller_budget={"plm_max_train": 8, "settings": ("decorrelated",)}),
+        # The GRU runs are the data card's (full training set, 40 epochs, lr 1e-3, trainer version 1). The
+        # MiniLM runs get the budget at which MiniLM learns the generated reviews as a plain classifier
+        # (the full-text control, stored first): 4,000 reviews cut to 96 words (about 2% of the appearance
+        # rationale's words lie beyond), 3 epochs. Three seeds per configuration in both files.
+        # The first budget, 1,200 full-length reviews for 3 epochs, where nothing learned, stays on the page
+        # (two seeds on the correlated file).
         # HateXplain: chapter 3's RNP and FR runs (MiniLM learns the label there in 3 epochs), so the
         # claim is tested on real data at a budget where the transformer learns.
-        # Budget search: where does MiniLM learn the generated reviews as a plain classifier? 4,000 reviews
-        # cut to 96 words (about 2% of the appearance rationale's words lie beyond), 3 epochs.
-        "cpu": DegenerationConfig(seeds=(1, 2, 3), setting_seeds={"correlated": (1, 2)}, trainer_version=1,
-                                  datasets=(HATEXPLAIN,),
-                                  budget_search={"plm_max_train": 4000, "plm_epochs": 3, "plm_max_len": 96}),
+        "cpu": DegenerationConfig(seeds=(1, 2, 3), trainer_version=1, plm_trainer_version=2, plm_max_train=4000,
+                                  plm_max_len=96, datasets=(HATEXPLAIN,), run_seeds=CPU_DEGENERATION_SEEDS_STORED,
+                                  smaller_budget={"plm_max_train": 1200, "plm_max_len": None, "plm_trainer_version": 1,
+                                                  "setting_seeds": {"correlated": (1, 2)}}),
         "paper": DegenerationConfig(encoders=("gru", "bert-base-uncased"), seeds=(1, 2, 3, 4, 5), gru_epochs=300,
                                     gru_lr=None, plm_epochs=20, plm_max_train=None, plm_max_dev=None),
     },
