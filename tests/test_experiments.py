@@ -507,6 +507,39 @@ def test_budget_check_finds_the_first_epoch_at_target():
     assert check["valid"] and check["first_epoch_at_target"] == 2 and check["texts_seen_at_target"] == 8876
 
 
+def test_plmr_dataset_gives_transformer_runs_their_own_data_fields_and_gru_runs_their_own_trainer():
+    from ratlib.experiments.plmr_baselines import Dataset, PLMRBaselinesConfig
+
+    ds = Dataset(label="synth appearance", data={"name": "synth", "balance_dev": True}, sparsity=0.125, plm_epochs=3,
+                 gru_epochs=40, plm_max_train=4000, plm_data={"max_len": 96, "max_dev": 300})
+    plm, gru = ds.data_config(plm=True), ds.data_config(plm=False)
+    assert (plm.max_train, plm.max_len, plm.max_dev) == (4000, 96, 300)
+    assert (gru.max_train, gru.max_len, gru.max_dev) == (None, 256, None)
+    config = PLMRBaselinesConfig(datasets=(ds,), plm_methods=("rnp",), gru_methods=("rnp",), seeds=(1, 2),
+                                 gru_trainer_versions={"synth appearance": 1}, trainer_version=2,
+                                 method_seeds={"rnp/minilm": (1,), "rnp/minilm/synth appearance": (2,)})
+    runs = {(role, cfg.seed): cfg.trainer_version for role, cfg in config.runs()}
+    assert runs == {("rnp (minilm)", 2): 2, ("rnp (gru)", 1): 1, ("rnp (gru)", 2): 1, ("fulltext (minilm)", 1): 2}
+
+
+def test_chapters_2_3_and_5_share_their_runs_on_the_generated_reviews():
+    from ratlib.experiments.profiles import chapter_config
+
+    plmr = {(role, cfg.seed): cfg.key() for role, cfg in chapter_config("plmr", "cpu").full_design().runs()
+            if cfg.data.name == "synth"}
+    degeneration = {(role, cfg.method.method, cfg.seed): cfg.key()
+                    for role, cfg in chapter_config("degeneration", "cpu").full_design().runs()
+                    if cfg.data.name == "synth" and not cfg.data.correlated}
+    card = {(cfg.method.method, cfg.seed): cfg.key() for cfg in chapter_config("datacard", "cpu").train_configs()
+            if cfg.data.aspect == 0}
+    for method in ("rnp", "fr"):
+        for seed in (1, 2, 3):
+            assert plmr[(f"{method} (minilm)", seed)] == degeneration[("minilm", method, seed)]
+            assert plmr[(f"{method} (gru)", seed)] == degeneration[("gru", method, seed)]
+    assert plmr[("rnp (gru)", 1)] == card[("rnp", 1)]
+    assert plmr[("fulltext (minilm)", 1)] == degeneration[("minilm, full text", "fulltext", 1)]
+
+
 def test_plmr_verdict_with_a_baseline_short_of_seeds_says_where_it_was_tested():
     text = pb.verdict(plmr_frame((20.0, 22.0, 24.0), rnp_plm_f1s=(10.0, 12.0)), BASELINE, "hatexplain")
     assert text.startswith("**Not reproduced where tested** (against the PLM-based baselines pending")

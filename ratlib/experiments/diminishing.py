@@ -80,11 +80,12 @@ class DiminishingConfig:
         return replace(self, synth_seeds_stored={})
 
     def train_configs(self):
-        """The RNP runs probed: chapter 3's, for the chosen encoders and seeds, then the data card's on
-        :attr:`synth_aspects` (GRU)."""
+        """The RNP runs probed: chapter 3's on its first dataset, for the chosen encoders and seeds, then the
+        data card's on :attr:`synth_aspects` (GRU)."""
         from .profiles import chapter_config
 
         source = replace(chapter_config("plmr", self.source_profile).full_design(), **self.source_overrides)
+        source = replace(source, datasets=source.datasets[:1])
         out = [cfg for _, cfg in source.runs()
                if cfg.method.method == "rnp" and cfg.method.encoder in self.encoders and cfg.seed in self.seeds]
         if "gru" in self.encoders:

@@ -60,11 +60,16 @@ class Dataset:
     plm_epochs: int
     gru_epochs: int
     plm_max_train: int | None = None
+    # DataConfig fields for the transformer runs alone (e.g. {"max_len": 96, "max_dev": 300}: shorter texts
+    # and a smaller dev set to afford a transformer epoch), so the GRU runs keep the dataset's full texts.
+    plm_data: dict | None = None
 
     def data_config(self, plm: bool) -> DataConfig:
         fields = dict(self.data)
         if plm and self.plm_max_train is not None:
             fields["max_train"] = self.plm_max_train
+        if plm and self.plm_data:
+            fields.update(self.plm_data)
         return DataConfig(**fields)
 
     def train_config(self, method: str, encoder: str, seed: int, *, gru_lr: float | None, trainer_version: int,
@@ -104,28 +109,37 @@ class PLMRBaselinesConfig:
     costed_encoder: str | None = None
     baseline_seed: int = 0
     trainer_version: int = TRAINER_VERSION
+    # Trainer version of the GRU runs per dataset label (others: ``trainer_version``), so a dataset can share
+    # GRU runs stored by an older trainer (the data card's) with the other chapters.
+    gru_trainer_versions: dict = field(default_factory=dict, hash=False)
 
     def to_json(self) -> dict:
         return asdict(self)
 
-    def seeds_of(self, method: str, encoder: str) -> tuple[int, ...]:
-        return tuple(self.method_seeds.get(f"{method}/{encoder}", self.seeds))
+    def seeds_of(self, method: str, encoder: str, label: str | None = None) -> tuple[int, ...]:
+        """Seeds of a method: ``method_seeds["<method>/<encoder>/<label>"]``, else ``["<method>/<encoder>"]``,
+        else :attr:`seeds`."""
+        by_method = self.method_seeds.get(f"{method}/{encoder}", self.seeds)
+        return tuple(self.method_seeds.get(f"{method}/{encoder}/{label}", by_method))
 
     def runs(self) -> list[tuple[str, TrainConfig]]:
         """(role, configuration) of every training run; roles: ``<method> (<encoder>)``."""
-        common = {"gru_lr": self.gru_lr, "trainer_version": self.trainer_version}
         out = []
         for ds in self.datasets:
             jobs = [(m, self.encoder) for m in self.plm_methods] + [(m, "gru") for m in self.gru_methods]
             for method, encoder in jobs:
                 variant = ("plmr", {"plmr_drop_pruned": True}) if method == PLMR_DROP else (method, {})
-                for seed in self.seeds_of(method, encoder):
-                    out.append((f"{method} ({encoder})",
-                                ds.train_config(variant[0], encoder, seed, **common, **variant[1])))
+                version = self.gru_trainer_versions.get(ds.label, self.trainer_version) if encoder == "gru" \
+                    else self.trainer_version
+                for seed in self.seeds_of(method, encoder, ds.label):
+                    out.append((f"{method} ({encoder})", ds.train_config(variant[0], encoder, seed, gru_lr=self.gru_lr,
+                                                                         trainer_version=version, **variant[1])))
             if self.full_text_control:
                 # A yes/no check of the budget, not a number the chapter averages: first seed only.
-                for seed in self.seeds_of("fulltext", self.encoder)[:1]:
-                    out.append((f"fulltext ({self.encoder})", ds.train_config("fulltext", self.encoder, seed, **common)))
+                for seed in self.seeds_of("fulltext", self.encoder, ds.label)[:1]:
+                    out.append((f"fulltext ({self.encoder})",
+                                ds.train_config("fulltext", self.encoder, seed, gru_lr=self.gru_lr,
+                                                trainer_version=self.trainer_version)))
         return out
 
     def train_configs(self) -> list[TrainConfig]:

@@ -116,13 +116,15 @@ def _plmr_main(profile: str, against: str) -> Score | None:
     if not results:
         return None
     frame = config.frame(results)
-    measured, verdicts = [], []
+    measured, verdicts, tested = [], [], []
     for ds in config.datasets:
         rows = frame[frame.dataset_label == ds.label]
         plmr = rows[rows.method == "plmr"]
         others = pb.baseline_rows(rows[(rows.encoder == "gru") == (against == "gru")])
         if plmr.empty or others.empty:
-            return None
+            measured.append(f"{ds.label}: pending (PLMR or its baselines not stored)")
+            continue
+        tested.append(ds)
         best = others.groupby("run").F1.mean()
         c = pb.compare(plmr, others[others.run == best.idxmax()])
         measured.append(f"{ds.label}: PLMR F1 {plmr.F1.mean():.1f} vs {best.idxmax()} {best.max():.1f} "
@@ -136,9 +138,11 @@ def _plmr_main(profile: str, against: str) -> Score | None:
             verdicts.append("pending (fewer than 3 seeds)")
         else:
             verdicts.append("not reproduced")
+    if not tested:
+        return None
     seeds = frame[frame.method == "plmr"].seed.nunique()
     scale = "; ".join(f"{ds.label}, {config.encoder} {ds.plm_epochs} epochs, GRU {ds.gru_epochs} epochs"
-                      for ds in config.datasets) + f"; {seeds} PLMR seed(s)"
+                      for ds in tested) + f"; {seeds} PLMR seed(s)"
     verdict = verdicts[0] if len(set(verdicts)) == 1 else "partly reproduced"
     return Score("; ".join(measured), scale, verdict)
 
