@@ -538,6 +538,13 @@ def test_chapters_2_3_and_5_share_their_runs_on_the_generated_reviews():
             assert plmr[(f"{method} (gru)", seed)] == degeneration[("gru", method, seed)]
     assert plmr[("rnp (gru)", 1)] == card[("rnp", 1)]
     assert plmr[("fulltext (minilm)", 1)] == degeneration[("minilm, full text", "fulltext", 1)]
+    # chapter 5's GRU runs on every aspect: chapter 4's RNP predictors there, and the data card's MMI+N2R runs
+    n2r = {(label, run, cfg.seed): cfg.key() for label, run, cfg in chapter_config("n2r", "cpu").full_design().runs()}
+    probed = {cfg.key() for cfg in chapter_config("diminishing", "cpu").full_design().train_configs()}
+    for aspect in ("appearance", "aroma", "palate"):
+        assert {n2r[(f"synth {aspect}", "rnp", seed)] for seed in (1, 2, 3)} <= probed
+    all_card = {cfg.key() for cfg in chapter_config("datacard", "cpu").train_configs()}
+    assert {n2r[(f"synth {aspect}", "rnp", 1)] for aspect in ("appearance", "aroma", "palate")} <= all_card
 
 
 def test_plmr_verdict_with_a_baseline_short_of_seeds_says_where_it_was_tested():
@@ -608,9 +615,9 @@ def test_n2r_chapter_runs_seed_by_seed_and_adds_the_continuity_check():
     # The cpu profile reuses chapter 3's RNP runs on HateXplain and the data card's on the generated reviews.
     cpu = chapter_config("n2r", "cpu")
     plmr = {c.key() for c in chapter_config("plmr", "cpu").train_configs()}
-    degeneration = {c.key() for c in chapter_config("degeneration", "cpu").train_configs()}
+    card = {c.key() for name in ("degeneration", "datacard") for c in chapter_config(name, "cpu").train_configs()}
     rnp = [(label, c.key()) for label, r, c in cpu.runs() if r == "rnp" and c.seed <= 3]
-    assert rnp and all(key in (plmr if label == "hatexplain" else degeneration) for label, key in rnp)
+    assert rnp and all(key in (plmr if label == "hatexplain" else card) for label, key in rnp)
 
 
 def test_n2r_chapter_transformer_half_shares_chapter_3s_rnp_runs():

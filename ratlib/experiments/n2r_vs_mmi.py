@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 
+from ..data.registry import DataConfig
 from ..methods import n2r_knobs
 from ..methods.recipes import CPU_GRU_LR, PAPER_CONTINUITY_WINDOW
 from ..train import TRAINER_VERSION, TrainConfig
@@ -34,8 +35,14 @@ CONVERGED_WITHIN = 5.0
 # The generated benchmark's appearance aspect (decorrelated file) as the data card trains it: every
 # training review, balanced dev set, the methods' own sparsity target (0.125), 40 epochs; trainer
 # version 1, as the data card's stored RNP runs, which this chapter reuses.
-SYNTH_APPEARANCE = Dataset(label="synth appearance", data={"name": "synth", "aspect": 0, "balance_dev": True},
-                           sparsity=0.125, plm_epochs=0, gru_epochs=40)
+def synth_aspect(aspect: int) -> Dataset:
+    """One aspect of the generated benchmark's decorrelated files as the data card trains it (see above)."""
+    label = DataConfig(name="synth", aspect=aspect).label()
+    return Dataset(label=label, data={"name": "synth", "aspect": aspect, "balance_dev": True}, sparsity=0.125,
+                   plm_epochs=0, gru_epochs=40)
+
+
+SYNTH_APPEARANCE = synth_aspect(0)
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,9 @@ class N2RConfig:
     seeds: tuple[int, ...] = (1, 2, 3, 4, 5)
     # Seeds per "method/dataset label" overriding ``seeds`` (while a sweep is being stored).
     method_seeds: dict = field(default_factory=dict, hash=False)
+    # Seeds of the design per dataset label, where they differ from ``seeds`` (e.g. 3 on a dataset whose
+    # runs cost more); method_seeds narrows these too.
+    dataset_seeds: dict = field(default_factory=dict, hash=False)
     # Trainer version per dataset label (others: ``trainer_version``); see ratlib.train.TRAINER_VERSION.
     dataset_trainer_versions: dict = field(default_factory=dict, hash=False)
     gru_lr: float | None = CPU_GRU_LR
@@ -80,7 +90,8 @@ class N2RConfig:
 
     def seeds_of(self, method: str, label: str) -> tuple[int, ...]:
         plm = label in {self.plm_label(ds) for ds in self.datasets}
-        return tuple(self.method_seeds.get(f"{method}/{label}", self.plm_seeds if plm else self.seeds))
+        design = self.plm_seeds if plm else self.dataset_seeds.get(label, self.seeds)
+        return tuple(self.method_seeds.get(f"{method}/{label}", design))
 
     def _config(self, ds: Dataset, method: str, seed: int, **knobs) -> TrainConfig:
         knobs = {"continuity_window": self.continuity_window, **n2r_knobs(method, self.n2r_frozen_grads), **knobs}
