@@ -660,7 +660,7 @@ def test_split_ablation_covers_every_valid_split_and_reuses_chapter_3s_default_r
     assert sa.valid_splits(6) == [(0, 1), (0, 2), (0, 3), (0, 4), (1, 2), (1, 3), (1, 4), (2, 3), (2, 4), (3, 4)]
     config = sa.SplitAblationConfig(seeds=(1,))
     runs = config.runs()
-    assert len(runs) == 10 + 3
+    assert len(runs) == 10 + len(sa.PARTS)
     default = [cfg for label, _, cfg in runs if label == "1,3"][0]
     assert default.method.split_layers is None                          # left to split_fractions: chapter 3's key
     plmr = {c.key() for r, c in chapter_config("plmr", "cpu").runs() if r == "plmr (minilm)"}
@@ -670,6 +670,30 @@ def test_split_ablation_covers_every_valid_split_and_reuses_chapter_3s_default_r
     parts = {label: cfg.method for label, _, cfg in runs if label in sa.PARTS}
     assert parts["no full-text term"].full_text == "none" and parts["per-layer masks"].plmr_masks == "per_layer"
     assert parts["flat sparsity targets"].plmr_targets == "flat" and parts["flat sparsity targets"].split_layers is None
+    # the learning-rate changes: RNP's transformer rates (the full-text control's) and ten times PLMR's own
+    paper = default.method
+    rnp = parts["RNP's learning rates"]
+    assert (rnp.lr_encoder, rnp.lr_head) == (1e-5, 1e-4) and (paper.lr_encoder, paper.lr_head) == (5e-6, 2e-5)
+    fast = parts["learning rates x10"]
+    assert (fast.lr_encoder, fast.lr_head) == pytest.approx((10 * paper.lr_encoder, 10 * paper.lr_head))
+    assert fast.full_text == paper.full_text and fast.sparsity == paper.sparsity   # only the rates change
+
+
+def test_parts_calls_compare_each_change_with_the_paper_recipe_at_the_default_split():
+    def rows(design, f1s, s=1, e=3):
+        return [{"design": design, "s": s, "e": e, "seed": i + 1, "S": 40.0, "F1": f1, "random_F1": 38.0,
+                 "dev_acc": 64.0} for i, f1 in enumerate(f1s)]
+
+    frame = pd.DataFrame(rows(sa.PAPER, (37.0, 39.0)) + rows("learning rates x10", (55.0, 57.0))
+                         + rows("per-layer masks", (36.0, 40.0)) + rows(sa.PAPER, (10.0, 12.0), s=0, e=1))
+    calls = {c["design"]: c for c in sa.parts_calls(frame, (1, 3))}
+    assert set(calls) == {sa.PAPER, "learning rates x10", "per-layer masks"}   # other splits left out
+    assert calls[sa.PAPER]["F1"] == 38.0 and "F1 vs paper recipe" not in calls[sa.PAPER]
+    assert calls["learning rates x10"]["F1 vs paper recipe"] == "+18.0, higher"
+    assert calls["learning rates x10"]["above random"] and calls[sa.PAPER]["above random"] is False
+    assert calls["per-layer masks"]["F1 vs paper recipe"] == "+0.0, no difference"
+    one_seed = sa.parts_calls(frame[frame.seed == 1], (1, 3))
+    assert "fewer than" in [c for c in one_seed if c["design"] == "per-layer masks"][0]["F1 vs paper recipe"]
 
 
 def test_homogeneity_rule_prunes_before_the_half_way_point_and_stays_valid():
@@ -795,6 +819,9 @@ def test_variant_label_names_the_settings_that_set_a_run_apart():
     assert variant_label(MethodConfig(method="plmr", encoder="minilm", plmr_norm_lambda=1.0)) == "minilm, norm step 1"
     assert variant_label(MethodConfig(method="plmr", encoder="minilm", split_layers=[1, 3], plmr_drop_pruned=True)) \
         == "minilm, split (1, 3), pruned tokens dropped"
+    assert variant_label(MethodConfig(method="plmr", encoder="minilm", lr_encoder=5e-5, lr_head=2e-4)) \
+        == "minilm, learning rates 5e-05/0.0002"
+    assert variant_label(MethodConfig(method="rnp", encoder="gru", lr_encoder=1e-3, lr_head=1e-3)) == "gru"
 
 
 def test_budget_check_tables_the_full_text_control_per_epoch_against_the_target():

@@ -105,4 +105,7 @@ def variant_label(method) -> str:
         parts.append(f"norm step {m.plmr_norm_lambda:g}")
     if m.continuity_window:
         parts.append(f"continuity over {m.continuity_window}")
+    usual = type(m)(method=m.method, encoder=m.encoder)
+    if m.method == "plmr" and (m.lr_encoder, m.lr_head) != (usual.lr_encoder, usual.lr_head):
+        parts.append(f"learning rates {m.lr_encoder:g}/{m.lr_head:g}")
     return ", ".join(parts)

@@ -68,7 +68,8 @@ CPU_DEGENERATION_SEEDS_STORED = {
 # Runs of the split ablation stored so far, per run label ("s,e" or a part of the design; the rest: seeds 1-2).
 # The default split (1, 3) is chapter 3's PLMR runs.
 CPU_SPLIT_SEEDS_STORED = {**{f"{s},{e}": (1, 2) for s in range(4) for e in range(s + 1, 5)},
-                          "no full-text term": (1, 2), "flat sparsity targets": (1, 2), "per-layer masks": (1, 2)}
+                          "no full-text term": (1, 2), "flat sparsity targets": (1, 2), "per-layer masks": (1, 2),
+                          "RNP's learning rates": (), "learning rates x10": ()}
 
 CHAPTERS: dict[str, dict[str, object]] = {
     # Chapter 1, token homogeneity (PLMR Fig. 2).
