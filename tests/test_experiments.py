@@ -688,12 +688,34 @@ def test_parts_calls_compare_each_change_with_the_paper_recipe_at_the_default_sp
                          + rows("per-layer masks", (36.0, 40.0)) + rows(sa.PAPER, (10.0, 12.0), s=0, e=1))
     calls = {c["design"]: c for c in sa.parts_calls(frame, (1, 3))}
     assert set(calls) == {sa.PAPER, "learning rates x10", "per-layer masks"}   # other splits left out
-    assert calls[sa.PAPER]["F1"] == 38.0 and "F1 vs paper recipe" not in calls[sa.PAPER]
+    assert calls[sa.PAPER]["F1"] == 38.0 and calls[sa.PAPER]["F1 vs paper recipe"] == "(reference)"
     assert calls["learning rates x10"]["F1 vs paper recipe"] == "+18.0, higher"
     assert calls["learning rates x10"]["above random"] and calls[sa.PAPER]["above random"] is False
     assert calls["per-layer masks"]["F1 vs paper recipe"] == "+0.0, no difference"
     one_seed = sa.parts_calls(frame[frame.seed == 1], (1, 3))
     assert "fewer than" in [c for c in one_seed if c["design"] == "per-layer masks"][0]["F1 vs paper recipe"]
+
+
+def test_grid_cost_scales_the_stored_paper_recipe_runs_by_the_step_ratio_splits_and_seeds():
+    from ratlib.experiments.profiles import chapter_config
+
+    config = sa.SplitAblationConfig(splits=((0, 1), (1, 3)), parts=("no full-text term",), seeds=(1, 2),
+                                    costed_encoder="mpnet", costed_grid=((3, 7), (5, 9)))
+    runs = {(label, cfg.seed): cfg.key() for label, _, cfg in config.runs()}
+
+    def result(key, minutes, threads=1):
+        return {"key": key, "history": [{"epoch_time_s": 30.0 * minutes}, {"epoch_time_s": 30.0 * minutes}],
+                "machine": {"torch_threads": threads}}
+
+    results = [result(runs[("0,1", 1)], 10), result(runs[("1,3", 1)], 5, threads=2),   # 10 and 10 CPU-minutes
+               result(runs[("no full-text term", 1)], 100)]                               # a part: not counted
+    benchmark = {"rows": [{"encoder": "minilm", "median s": 0.5}, {"encoder": "mpnet", "median s": 3.0}]}
+    text = sa.grid_cost(config, benchmark, results)
+    # 10 CPU-minutes x 6 = 60 per run; 2 splits x 2 seeds = 4 CPU-hours; 55 valid splits x 2 seeds = 110
+    assert "about 60 CPU-minutes (6.0x the mean of 2 stored minilm runs" in text
+    assert "A grid of 2 splits ((3, 7), (5, 9)) x 2 seeds: about 4 CPU-hours; all 55 valid splits: about 110." in text
+    assert config.cost_need().key == chapter_config("plmr", "cpu").cost_need().key   # chapter 3's benchmark
+    assert "not costed" in sa.grid_cost(config, benchmark, [])
 
 
 def test_homogeneity_rule_prunes_before_the_half_way_point_and_stays_valid():

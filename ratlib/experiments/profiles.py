@@ -139,7 +139,9 @@ CHAPTERS: dict[str, dict[str, object]] = {
                                                  "max_dev": 16},
                             sparsity=0.2, plm_epochs=1, gru_epochs=1, plm_max_train=16),
             splits=((0, 1), (1, 3)), parts=("no full-text term",), seeds=(1,)),
-        "cpu": SplitAblationConfig(run_seeds=CPU_SPLIT_SEEDS_STORED),
+        # MPNet (12 layers) costed, not trained: a coarse grid around the paper's BERT-base split (3, 7).
+        "cpu": SplitAblationConfig(run_seeds=CPU_SPLIT_SEEDS_STORED, costed_encoder="mpnet",
+                                   costed_grid=((1, 5), (1, 7), (3, 5), (3, 7), (3, 9), (5, 7), (5, 9))),
         "paper": SplitAblationConfig(
             dataset=Dataset(label="beer appearance", data={"name": "beer", "aspect": 0, "balance_dev": True},
                             sparsity=0.2, plm_epochs=20, gru_epochs=300),

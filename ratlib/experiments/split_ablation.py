@@ -58,6 +58,11 @@ class SplitAblationConfig:
     # Seeds per run label (``"s,e"`` or a part's name) overriding ``seeds``, while a sweep is being stored.
     run_seeds: dict = field(default_factory=dict, hash=False)
     trainer_version: int = TRAINER_VERSION
+    # A deeper encoder whose grid the chapter costs instead of training (MPNet: 12 layers, BERT-base's depth),
+    # from chapter 3's measured step-time ratio and the stored runs' times; its grid (None: every valid split).
+    costed_encoder: str | None = None
+    costed_layers: int = 12
+    costed_grid: tuple[tuple[int, int], ...] | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -88,8 +93,17 @@ class SplitAblationConfig:
     def train_configs(self) -> list[TrainConfig]:
         return [cfg for _, _, cfg in self.runs()]
 
+    def cost_need(self) -> Need | None:
+        """The step-time benchmark of :attr:`costed_encoder` against :attr:`encoder` (chapter 3's, shared)."""
+        from .encoder_cost import benchmark_need
+
+        if self.costed_encoder is None:
+            return None
+        return benchmark_need((self.encoder, self.costed_encoder), self.dataset.data["name"])
+
     def needs(self) -> list[Need]:
-        return [run_need(cfg) for cfg in self.train_configs()]
+        cost = self.cost_need()
+        return [run_need(cfg) for cfg in self.train_configs()] + ([cost] if cost is not None else [])
 
     def full_design(self) -> "SplitAblationConfig":
         return replace(self, run_seeds={})
@@ -131,11 +145,35 @@ def parts_calls(frame, default_split: tuple[int, int]) -> list[dict]:
                "F1": round(group.F1.mean(), 1), "random F1": round(group.random_F1.mean(), 1),
                "above random": bool(group.F1.mean() > group.random_F1.mean()),
                "dev accuracy": round(group.dev_acc.mean(), 1)}
-        if design != PAPER and not paper.empty:
+        if design == PAPER:
+            row["F1 vs paper recipe"] = "(reference)"
+        elif not paper.empty:
             c = compare(group, paper, min_seeds=ABLATION_MIN_SEEDS)
             row["F1 vs paper recipe"] = f"{c['diff']:+.1f}, {c['call']}"
         out.append(row)
     return out
+
+
+def grid_cost(config: SplitAblationConfig, benchmark: dict, results: list[dict]) -> str:
+    """What :attr:`~SplitAblationConfig.costed_encoder`'s grid would take, in one sentence: the stored paper-recipe
+    runs' mean training time (CPU-minutes) times the measured step-time ratio, times splits and seeds."""
+    from .encoder_cost import step_ratio
+
+    by_key = {cfg.key(): label for label, _, cfg in config.runs()}
+    minutes = [sum(h["epoch_time_s"] for h in r["history"]) * ((r.get("machine") or {}).get("torch_threads") or 1) / 60
+               for r in results if by_key.get(r["key"]) not in PARTS]
+    if not minutes:
+        return "No paper-recipe run is stored, so the deeper encoder's grid is not costed."
+    grid = list(config.costed_grid) if config.costed_grid is not None else valid_splits(config.costed_layers)
+    ratio = step_ratio(benchmark, config.costed_encoder)
+    run = sum(minutes) / len(minutes) * ratio
+    every = len(valid_splits(config.costed_layers))
+    seeds = len(config.seeds)
+    return (f"{config.costed_encoder} ({config.costed_layers} layers): one PLMR run would take about {run:.0f} "
+            f"CPU-minutes ({ratio:.1f}x the mean of {len(minutes)} stored {config.encoder} runs, "
+            f"{sum(minutes) / len(minutes):.0f} CPU-minutes). A grid of {len(grid)} splits "
+            f"({', '.join(f'({s}, {e})' for s, e in grid)}) x {seeds} seeds: about {run * len(grid) * seeds / 60:.0f} "
+            f"CPU-hours; all {every} valid splits: about {run * every * seeds / 60:.0f}.")
 
 
 def homogeneity_rule(finding: dict) -> tuple[int, int]:
