@@ -327,6 +327,11 @@ def test_verdict_label_reads_the_bold_opening_of_a_chapter_verdict():
     assert sc.verdict_label("**Not reproduced at this scale** on hatexplain") == "not reproduced"
 
 
+def test_scorecard_names_each_datasets_verdict_when_they_differ():
+    assert sc._per_dataset([("not tested", "a"), ("not tested", "b")]) == "not tested"
+    assert sc._per_dataset([("reproduced", "a"), ("pending", "b")]) == "reproduced (a); pending (b)"
+
+
 def test_scorecard_without_stored_results_is_all_pending(tmp_path, monkeypatch):
     monkeypatch.setenv("RATLIB_RESULTS", str(tmp_path / "none"))
     monkeypatch.setenv("RATLIB_CACHE", str(tmp_path / "cache"))
@@ -694,6 +699,24 @@ def test_parts_calls_compare_each_change_with_the_paper_recipe_at_the_default_sp
     assert calls["per-layer masks"]["F1 vs paper recipe"] == "+0.0, no difference"
     one_seed = sa.parts_calls(frame[frame.seed == 1], (1, 3))
     assert "fewer than" in [c for c in one_seed if c["design"] == "per-layer masks"][0]["F1 vs paper recipe"]
+
+
+def test_split_ablation_runs_every_dataset_alike_with_its_own_stored_seeds():
+    from ratlib.experiments.plmr_baselines import Dataset
+
+    synth = Dataset(label="synth appearance", data={"name": "synth", "balance_dev": True}, sparsity=0.125,
+                    plm_epochs=3, gru_epochs=40, plm_max_train=4000)
+    config = sa.SplitAblationConfig(splits=((0, 1), (1, 3)), parts=("no full-text term",), seeds=(1, 2),
+                                    other_datasets=(synth,),
+                                    run_seeds={"0,1": (1,), "0,1/synth appearance": (), "1,3/synth appearance": (2,)})
+    first, second = config.per_dataset()
+    assert (first.dataset, second.dataset) == (sa.HATEXPLAIN, synth)
+    assert first.run_seeds == {"0,1": (1,)} and second.run_seeds == {"0,1": (), "1,3": (2,)}
+    runs = [(label, cfg.data.name, cfg.seed) for label, _, cfg in config.runs()]
+    assert runs == [("0,1", "hatexplain", 1), ("1,3", "hatexplain", 1), ("1,3", "hatexplain", 2),
+                    ("no full-text term", "hatexplain", 1), ("no full-text term", "hatexplain", 2),
+                    ("1,3", "synth", 2), ("no full-text term", "synth", 1), ("no full-text term", "synth", 2)]
+    assert len(config.full_design().runs()) == 2 * 3 * 2
 
 
 def test_grid_cost_scales_the_stored_paper_recipe_runs_by_the_step_ratio_splits_and_seeds():

@@ -123,6 +123,7 @@ def _plmr_main(profile: str, against: str) -> Score | None:
         others = pb.baseline_rows(rows[(rows.encoder == "gru") == (against == "gru")])
         if plmr.empty or others.empty:
             measured.append(f"{ds.label}: pending (PLMR or its baselines not stored)")
+            verdicts.append(("pending", ds.label))
             continue
         tested.append(ds)
         best = others.groupby("run").F1.mean()
@@ -131,20 +132,27 @@ def _plmr_main(profile: str, against: str) -> Score | None:
                         f"({c['diff']:+.1f}; {c['call']})")
         budget = pb.budget_check(frame, baselines[ds.label], ds.label)
         if not budget["valid"]:
-            verdicts.append("not tested")
+            call = "not tested"
         elif c["call"] == "higher":
-            verdicts.append("reproduced")
+            call = "reproduced"
         elif c["call"].startswith("fewer than"):
-            verdicts.append("pending (fewer than 3 seeds)")
+            call = "pending (fewer than 3 seeds)"
         else:
-            verdicts.append("not reproduced")
+            call = "not reproduced"
+        verdicts.append((call, ds.label))
     if not tested:
         return None
     seeds = frame[frame.method == "plmr"].seed.nunique()
     scale = "; ".join(f"{ds.label}, {config.encoder} {ds.plm_epochs} epochs, GRU {ds.gru_epochs} epochs"
                       for ds in tested) + f"; {seeds} PLMR seed(s)"
-    verdict = verdicts[0] if len(set(verdicts)) == 1 else "partly reproduced"
-    return Score("; ".join(measured), scale, verdict)
+    return Score("; ".join(measured), scale, _per_dataset(verdicts))
+
+
+def _per_dataset(verdicts: list[tuple[str, str]]) -> str:
+    """One verdict when every dataset has the same, else each with its dataset: "reproduced (a); pending (b)"."""
+    if len({call for call, _ in verdicts}) == 1:
+        return verdicts[0][0]
+    return "; ".join(f"{call} ({label})" for call, label in verdicts)
 
 
 def _diminishing(profile: str) -> Score | None:
@@ -203,14 +211,25 @@ def _split(profile: str) -> Score | None:
     findings = {f["encoder"]: f for f in hx.findings(hx.need(chapter_config("homogeneity", profile)).get())}
     rule = sa.homogeneity_rule(findings[config.encoder]) if "halfway_layer" in findings.get(config.encoder, {}) \
         else config.default_split()
-    check = sa.rule_check(frame, rule)
-    paper = frame[frame.design == sa.PAPER]
-    means = paper.groupby(["s", "e"]).F1.mean()
-    measured = (f"mean F1 {means.min():.1f} to {means.max():.1f} over {len(means)} of {len(config.grid())} splits; "
-                f"homogeneity rule {check['rule']}: {check['call']}")
-    scale = (f"{config.dataset.label}, {config.encoder} ({config.n_layers} layers), {config.dataset.plm_epochs} "
-             f"epochs, {paper.groupby(['s', 'e']).seed.nunique().min()}+ seeds per split")
-    return Score(measured, scale, verdict_label(sa.verdict(frame, check, config.grid())))
+    measured, scales, verdicts = [], [], []
+    for ds in (c.dataset for c in config.per_dataset()):
+        rows = frame[frame.dataset_label == ds.label]
+        paper = rows[rows.design == sa.PAPER]
+        if paper.empty:
+            measured.append(f"{ds.label}: pending (no split stored)")
+            verdicts.append(("pending", ds.label))
+            continue
+        check = sa.rule_check(rows, rule)
+        means = paper.groupby(["s", "e"]).F1.mean()
+        measured.append(f"{ds.label}: mean F1 {means.min():.1f} to {means.max():.1f} over {len(means)} of "
+                        f"{len(config.grid())} splits; homogeneity rule {check['rule']}: {check['call']}")
+        scales.append(f"{ds.label}, {ds.plm_epochs} epochs, {paper.groupby(['s', 'e']).seed.nunique().min()}+ "
+                      "seeds per split")
+        verdicts.append((verdict_label(sa.verdict(rows, check, config.grid())), ds.label))
+    if not scales:
+        return None
+    scale = f"{config.encoder} ({config.n_layers} layers); " + "; ".join(scales)
+    return Score("; ".join(measured), scale, _per_dataset(verdicts))
 
 
 def _n2r(profile: str, what: str) -> Score | None:

@@ -50,6 +50,8 @@ def valid_splits(n_layers: int) -> list[tuple[int, int]]:
 @dataclass(frozen=True)
 class SplitAblationConfig:
     dataset: Dataset = HATEXPLAIN
+    # More datasets, each ablated alike (see per_dataset); their stored seeds are run_seeds' "<label>/<dataset>".
+    other_datasets: tuple[Dataset, ...] = ()
     encoder: str = "minilm"
     n_layers: int = 6                        # the encoder's depth (MiniLM 6, MPNet and BERT-base 12)
     splits: tuple[tuple[int, int], ...] | None = None   # None: every valid split
@@ -79,8 +81,21 @@ class SplitAblationConfig:
         return self.dataset.train_config("plmr", self.encoder, seed, gru_lr=None,
                                          trainer_version=self.trainer_version, **layers, **knobs)
 
+    def per_dataset(self) -> list["SplitAblationConfig"]:
+        """One configuration per dataset, each with its own :attr:`run_seeds` (keys "<label>/<dataset label>"
+        name the seeds stored of :attr:`other_datasets`' runs; the others, :attr:`dataset`'s)."""
+        out = [replace(self, other_datasets=(), run_seeds={k: v for k, v in self.run_seeds.items() if "/" not in k})]
+        for ds in self.other_datasets:
+            suffix = f"/{ds.label}"
+            out.append(replace(self, dataset=ds, other_datasets=(),
+                               run_seeds={k[:-len(suffix)]: v for k, v in self.run_seeds.items() if k.endswith(suffix)}))
+        return out
+
     def runs(self) -> list[tuple[str, tuple[int, int], TrainConfig]]:
-        """(label, (s, e), configuration): every split with the paper recipe, then each part at the default."""
+        """(label, (s, e), configuration): every split with the paper recipe, then each part at the default;
+        dataset after dataset."""
+        if self.other_datasets:
+            return [run for config in self.per_dataset() for run in config.runs()]
         out = []
         for split in self.grid():
             label = f"{split[0]},{split[1]}"
@@ -111,7 +126,9 @@ class SplitAblationConfig:
     def frame(self, results: list[dict]):
         """:func:`runs_frame` with the run's label, s, e and whether it changed a part of the design."""
         by_key = {cfg.key(): (label, split) for label, split, cfg in self.runs()}
+        datasets = {cfg.key(): config.dataset.label for config in self.per_dataset() for cfg in config.train_configs()}
         frame = runs_frame(results)
+        frame.insert(0, "dataset_label", [datasets[r["key"]] for r in results])
         frame.insert(0, "run", [by_key[r["key"]][0] for r in results])
         frame.insert(1, "s", [by_key[r["key"]][1][0] for r in results])
         frame.insert(2, "e", [by_key[r["key"]][1][1] for r in results])
