@@ -229,7 +229,7 @@ def rule_check(frame, rule_split: tuple[int, int]) -> dict:
     c = compare(rule_rows, best_rows, min_seeds=ABLATION_MIN_SEEDS)
     out["call"] = {"no difference": "as good as the best split (no difference by the book's rule)",
                    "lower": "worse than the best split"}.get(c["call"], c["call"]) + f", of {len(means)} stored"
-    out["diff"] = c["diff"]
+    out["diff"] = round(c["diff"], 1)
     return out
 
 
