@@ -49,8 +49,8 @@ SYNTH_APPEARANCE_PLM_BUDGET = replace(SYNTH_APPEARANCE, plm_epochs=3, plm_max_tr
 # Seeds of chapter 5's cpu runs stored so far, per "method/dataset label" (the rest: seeds 1-5).
 CPU_N2R_SEEDS_STORED = {"rnp/hatexplain": (1, 2, 3, 4, 5), "n2r/hatexplain": (1, 2, 3, 4, 5),
                         "mmi_n2r/hatexplain": (1, 2, 3, 4, 5), "rnp, continuity over 256/hatexplain": (1, 2, 3),
-                        "rnp/synth appearance": (1, 2, 3), "n2r/synth appearance": (1, 2),
-                        "mmi_n2r/synth appearance": (1, 2),
+                        "rnp/synth appearance": (1, 2, 3), "n2r/synth appearance": (1, 2, 3),
+                        "mmi_n2r/synth appearance": (1, 2, 3),
                         **{f"{method}/synth {aspect}": seeds for aspect in ("aroma", "palate")
                            for method, seeds in (("rnp", (1,)), ("n2r", ()), ("mmi_n2r", ()))},
                         "rnp/hatexplain, minilm": (1, 2, 3), "n2r/hatexplain, minilm": (1, 2, 3),
@@ -68,9 +68,10 @@ CPU_DEGENERATION_SEEDS_STORED = {
 # The default split (1, 3) is chapter 3's PLMR runs.
 CPU_SPLIT_SEEDS_STORED = {**{f"{s},{e}": (1, 2) for s in range(4) for e in range(s + 1, 5)},
                           "no full-text term": (1, 2), "flat sparsity targets": (1, 2), "per-layer masks": (1, 2),
-                          "RNP's learning rates": (1, 2), "learning rates x10": ()}
-# On the generated appearance reviews (chapter 3's transformer budget there) none is stored yet.
+                          "RNP's learning rates": (1, 2), "learning rates x10": (1, 2)}
+# On the generated appearance reviews (chapter 3's transformer budget there) the first splits are stored.
 CPU_SPLIT_SEEDS_STORED.update({f"{label}/synth appearance": () for label in list(CPU_SPLIT_SEEDS_STORED)})
+CPU_SPLIT_SEEDS_STORED.update({"0,1/synth appearance": (1, 2), "0,2/synth appearance": (1,)})
 
 CHAPTERS: dict[str, dict[str, object]] = {
     # Chapter 1, token homogeneity (PLMR Fig. 2).
