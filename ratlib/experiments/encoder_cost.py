@@ -52,6 +52,12 @@ def step_ratio(benchmark: dict, encoder: str) -> float:
     return next(row["median s"] for row in benchmark["rows"] if row["encoder"] == encoder) / base
 
 
+def training_cpu_minutes(result: dict) -> float:
+    """A stored run's training time over its epochs (evaluation included, loading not), times its torch threads."""
+    threads = (result.get("machine") or {}).get("torch_threads") or 1
+    return sum(h["epoch_time_s"] for h in result["history"]) * threads / 60
+
+
 def estimate(benchmark: dict, results: list[dict], encoder: str) -> list[dict]:
     """Per method (first seed of each stored run of the benchmark's base encoder): the run's training time
     and what the same run would take with ``encoder``, in CPU-minutes (times the run's torch threads)."""
@@ -64,8 +70,7 @@ def estimate(benchmark: dict, results: list[dict], encoder: str) -> list[dict]:
         if cfg["method"]["encoder"] != base or name in seen:
             continue
         seen.add(name)
-        threads = (r.get("machine") or {}).get("torch_threads") or 1
-        minutes = sum(h["epoch_time_s"] for h in r["history"]) * threads / 60
+        minutes = training_cpu_minutes(r)
         out.append({"run": name, "epochs": cfg["epochs"], f"{base} CPU-min (stored, seed {cfg['seed']})":
                     round(minutes, 1), f"{encoder} CPU-min (estimated)": round(minutes * ratio, 1)})
     return out

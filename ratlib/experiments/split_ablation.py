@@ -125,8 +125,10 @@ class SplitAblationConfig:
 
     def frame(self, results: list[dict]):
         """:func:`runs_frame` with the run's label, s, e and whether it changed a part of the design."""
-        by_key = {cfg.key(): (label, split) for label, split, cfg in self.runs()}
-        datasets = {cfg.key(): config.dataset.label for config in self.per_dataset() for cfg in config.train_configs()}
+        by_key, datasets = {}, {}
+        for config in self.per_dataset():
+            for label, split, cfg in config.runs():
+                by_key[cfg.key()], datasets[cfg.key()] = (label, split), config.dataset.label
         frame = runs_frame(results)
         frame.insert(0, "dataset_label", [datasets[r["key"]] for r in results])
         frame.insert(0, "run", [by_key[r["key"]][0] for r in results])
@@ -172,13 +174,13 @@ def parts_calls(frame, default_split: tuple[int, int]) -> list[dict]:
 
 
 def grid_cost(config: SplitAblationConfig, benchmark: dict, results: list[dict]) -> str:
-    """What :attr:`~SplitAblationConfig.costed_encoder`'s grid would take, in one sentence: the stored paper-recipe
-    runs' mean training time (CPU-minutes) times the measured step-time ratio, times splits and seeds."""
-    from .encoder_cost import step_ratio
+    """What :attr:`~SplitAblationConfig.costed_encoder`'s grid would take, in one sentence: the first dataset's stored
+    paper-recipe runs' mean training time (CPU-minutes) times the measured step-time ratio, times splits and seeds."""
+    from .encoder_cost import step_ratio, training_cpu_minutes
 
-    by_key = {cfg.key(): label for label, _, cfg in config.runs()}
-    minutes = [sum(h["epoch_time_s"] for h in r["history"]) * ((r.get("machine") or {}).get("torch_threads") or 1) / 60
-               for r in results if by_key.get(r["key"]) not in PARTS]
+    # The first dataset's runs: the step-time ratio was measured on its texts.
+    by_key = {cfg.key(): label for label, _, cfg in config.per_dataset()[0].runs()}
+    minutes = [training_cpu_minutes(r) for r in results if r["key"] in by_key and by_key[r["key"]] not in PARTS]
     if not minutes:
         return "No paper-recipe run is stored, so the deeper encoder's grid is not costed."
     grid = list(config.costed_grid) if config.costed_grid is not None else valid_splits(config.costed_layers)
