@@ -95,6 +95,9 @@ class TrainConfig:
         self.method.validate()
         if self.epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {self.epochs}")
+        if self.epochs <= (self.method.plmr_warmup_epochs or 0):
+            raise ValueError(f"epochs = {self.epochs}: must exceed plmr_warmup_epochs = "
+                             f"{self.method.plmr_warmup_epochs} (the warm-up epochs train no rationale)")
         if self.trainer_version not in (1, 2):
             raise ValueError(f"trainer_version must be 1 or 2, got {self.trainer_version}")
         if self.piece_rule not in PIECE_TO_WORD_RULES:
@@ -306,6 +309,7 @@ def train(config: TrainConfig, *, store: bool = True, resume: bool = True, progr
     for epoch in range(start_epoch, config.epochs):
         started = time.perf_counter()
         loader.batch_sampler.set_epoch(epoch)
+        prep.method.start_epoch(epoch)
         logs = []
         if config.trainer_version < 2:
             # Version 1 wrapped the loader in tqdm.auto's bar, which opened (and dropped) one
@@ -319,7 +323,7 @@ def train(config: TrainConfig, *, store: bool = True, resume: bool = True, progr
         record = _epoch_record(epoch, logs, prep, time.perf_counter() - started)
         elapsed += record["epoch_time_s"]
         history.append(record)
-        if record["dev"]["acc"] > best_acc:
+        if epoch >= prep.method.warmup_epochs and record["dev"]["acc"] > best_acc:
             best_acc = record["dev"]["acc"]
             save_checkpoint(best_path, prep, {"epoch": epoch, "history": history, "best_acc": best_acc,
                                               "elapsed": elapsed})
@@ -329,7 +333,7 @@ def train(config: TrainConfig, *, store: bool = True, resume: bool = True, progr
             t = record["test"]
             tqdm.write(f"epoch {epoch + 1}: loss {record['train']['loss']:.3f} dev acc {record['dev']['acc']:.1f} "
                        f"test S {t['S']:.1f} F1 {t['F1']:.1f} ({record['epoch_time_s']:.0f} s)")
-    best = max(history, key=lambda r: (r["dev"]["acc"], -r["epoch"]))
+    best = max(history[prep.method.warmup_epochs:], key=lambda r: (r["dev"]["acc"], -r["epoch"]))
     payload = torch.load(best_path, map_location="cpu", weights_only=False)
     prep.method.load_state_dict(payload["model"])
     result = {

@@ -682,6 +682,10 @@ def test_split_ablation_covers_every_valid_split_and_reuses_chapter_3s_default_r
     fast = parts["learning rates x10"]
     assert (fast.lr_encoder, fast.lr_head) == pytest.approx((10 * paper.lr_encoder, 10 * paper.lr_head))
     assert fast.full_text == paper.full_text and fast.sparsity == paper.sparsity   # only the rates change
+    # the warm-up: one extra epoch in which the predictor alone trains, then the dataset's transformer epochs
+    warm = [cfg for label, _, cfg in runs if label == "predictor warm-up"][0]
+    assert warm.method.plmr_warmup_epochs == 1 and warm.epochs == default.epochs + 1
+    assert (warm.method.lr_encoder, warm.method.sparsity) == (paper.lr_encoder, paper.sparsity)
 
 
 def test_parts_calls_compare_each_change_with_the_paper_recipe_at_the_default_split():
@@ -867,6 +871,8 @@ def test_variant_label_names_the_settings_that_set_a_run_apart():
     assert variant_label(MethodConfig(method="plmr", encoder="minilm", lr_encoder=5e-5, lr_head=2e-4)) \
         == "minilm, learning rates 5e-05/0.0002"
     assert variant_label(MethodConfig(method="rnp", encoder="gru", lr_encoder=1e-3, lr_head=1e-3)) == "gru"
+    assert variant_label(MethodConfig(method="plmr", encoder="minilm", plmr_warmup_epochs=1)) \
+        == "minilm, predictor warm-up 1 epoch"
 
 
 def test_budget_check_tables_the_full_text_control_per_epoch_against_the_target():

@@ -598,3 +598,33 @@ def test_methods_run_under_bfloat16_autocast():
             pred = method.predict(batch)
         assert torch.isfinite(torch.tensor(logs["loss"]))
         assert pred.logits.dtype == torch.float32 and pred.mask.dtype == torch.float32
+
+
+def test_plmr_warmup_trains_only_the_predictor_as_a_full_text_classifier():
+    torch.manual_seed(17)
+    method = make("plmr", "tiny", n_layers=4, split_layers=[0, 1], plmr_warmup_epochs=1)
+    batch = plm_batch()
+    assert method.warmup_epochs == 1
+    method.start_epoch(0)
+    predictor = [p.detach().clone() for p in method.predictor_modules().parameters()]
+    generator = [p.detach().clone() for p in [*method.plm.layers[:2].parameters(), *method.selector.parameters()]]
+    logs = method.train_step(batch)
+    assert float(logs["sparsity"]) == 1.0 and "sparsity_loss" not in logs        # nothing was selected
+    assert all(torch.equal(a, b) for a, b in
+               zip(generator, [*method.plm.layers[:2].parameters(), *method.selector.parameters()]))
+    assert not all(torch.equal(a, b) for a, b in zip(predictor, method.predictor_modules().parameters()))
+    method.start_epoch(1)                       # after the warm-up: PLMR's own step, selector included
+    selector = [p.detach().clone() for p in method.selector.parameters()]
+    assert "sparsity_loss" in method.train_step(batch)
+    assert not all(torch.equal(a, b) for a, b in zip(selector, method.selector.parameters()))
+
+
+def test_plmr_warmup_is_off_by_default_checked_and_only_for_plmr():
+    assert MethodConfig(method="plmr", encoder="minilm").plmr_warmup_epochs == 0
+    assert "plmr_warmup_epochs" not in MethodConfig(method="plmr", encoder="minilm").identity()   # older keys kept
+    assert MethodConfig(method="plmr", encoder="minilm", plmr_warmup_epochs=1).identity()["plmr_warmup_epochs"] == 1
+    with pytest.raises(ConfigError, match="plmr_warmup_epochs"):
+        MethodConfig(method="plmr", encoder="minilm", plmr_warmup_epochs=-1).validate()
+    with pytest.raises(ConfigError, match="applies to plmr only"):
+        MethodConfig(method="rnp", encoder="minilm", plmr_warmup_epochs=1).validate()
+    assert make("rnp", "tiny").warmup_epochs == 0

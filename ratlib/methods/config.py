@@ -47,14 +47,15 @@ _DEFAULTS = {
                           split_fractions=[1 / 3, 2 / 3], full_text="layer_s", full_text_lambda=2.0,
                           d_lambda=1.0, autocast_bf16=True, plmr_drop_pruned=False, plmr_norm_lambda=0.0,
                           plmr_targets="levelled",
-                          plmr_masks="cumulative"),
+                          plmr_masks="cumulative", plmr_warmup_epochs=0),
 }
 # fulltext (no selection, a reference) shares RNP's learning rates and dropout.
 # Fields added after results were stored, with the value that reproduces those results (None: the
 # field does not apply). identity() leaves a field out while it holds that value, so older results keep
 # their keys; TrainConfig.from_json gives a stored configuration without the field that value.
 LEGACY_VALUES = {"continuity_window": None, "n2r_frozen_grads": "none", "n2r_norm": "pooled", "plmr_drop_pruned": False,
-                 "plmr_norm_lambda": 0.0, "plmr_targets": "levelled", "plmr_masks": "cumulative"}
+                 "plmr_norm_lambda": 0.0, "plmr_targets": "levelled", "plmr_masks": "cumulative",
+                 "plmr_warmup_epochs": 0}
 PLMR_TARGETS = ("levelled", "flat")
 PLMR_MASKS = ("cumulative", "per_layer")
 _FAMILY = {"rnp": "rnp", "fr": "rnp", "n2r": "n2r", "mmi_n2r": "n2r", "plmr": "plmr", "fulltext": "rnp"}
@@ -108,6 +109,8 @@ class MethodConfig:
                                             # at every pruning layer; an ablation)
     plmr_masks: str | None = None           # "cumulative" (the paper: M_i = M_{i-1} * Z_i) or "per_layer"
                                             # (M_i = Z_i; an ablation)
+    plmr_warmup_epochs: int | None = None   # PLMR beyond the paper: first epochs in which only the predictor
+                                            # trains, as a classifier on the whole text (0: none, the paper)
 
     def __post_init__(self):
         family = _FAMILY.get(self.method)
@@ -234,7 +237,7 @@ class MethodConfig:
         if self.method == "plmr":
             self._validate_plmr(n_layers)
         else:
-            for name in ("plmr_drop_pruned", "plmr_norm_lambda", "plmr_targets", "plmr_masks"):
+            for name in ("plmr_drop_pruned", "plmr_norm_lambda", "plmr_targets", "plmr_masks", "plmr_warmup_epochs"):
                 if getattr(self, name) is not None:
                     raise ConfigError(f"{name} = {getattr(self, name)!r}: applies to plmr only")
         return self
@@ -250,6 +253,9 @@ class MethodConfig:
         if self.plmr_drop_pruned and self.plmr_masks == "per_layer":
             raise ConfigError("plmr_masks = 'per_layer' lets a pruned token come back, so it cannot be dropped; "
                               "set plmr_drop_pruned = false")
+        if (not isinstance(self.plmr_warmup_epochs, int) or isinstance(self.plmr_warmup_epochs, bool)
+                or self.plmr_warmup_epochs < 0):
+            raise ConfigError(f"plmr_warmup_epochs = {self.plmr_warmup_epochs!r}: expected an integer >= 0")
         if self.full_text not in FULL_TEXT_MODES:
             raise ConfigError(f"full_text = {self.full_text!r}: expected one of {list(FULL_TEXT_MODES)}")
         for name in ("full_text_lambda", "d_lambda"):

@@ -40,6 +40,14 @@ pushed to maximise the norm of the predictor's final [CLS] state for the
 pruned text, ``plmr_norm_lambda * -log ||h_CLS||`` plus PLMR's sparsity and
 continuity terms, as N2R's norm step does for RNP. The frozen predictor's
 gradients are cleared, so Adam leaves it alone in that step.
+
+``plmr_warmup_epochs`` > 0 (beyond the paper): in the first epochs only the
+predictor trains, as a plain classifier on the whole text (its usual input,
+the embedding output with every token kept and [CLS] zeroed for layer e+1);
+the selector and layers 0..e get no gradient. It asks whether PLMR collapses
+because its selector learns against a predictor that cannot yet classify (the
+authors of MCD train a BERT predictor as a classifier first for that reason).
+The trainer selects the reported epoch from the epochs after the warm-up.
 """
 from __future__ import annotations
 
@@ -89,6 +97,14 @@ class PLMR(RationaleMethod):
         self.selector = SelectorHead(plm.hidden_size, config.selector_dropout)
         self.classifier = ClassifierHead(plm.hidden_size, n_classes, config.dropout)
         self._optimizer = None
+        self._warming_up = False
+
+    @property
+    def warmup_epochs(self) -> int:
+        return self.config.plmr_warmup_epochs
+
+    def start_epoch(self, epoch: int) -> None:
+        self._warming_up = epoch < self.config.plmr_warmup_epochs
 
     @property
     def optimizer(self) -> torch.optim.Optimizer:
@@ -175,6 +191,8 @@ class PLMR(RationaleMethod):
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         cfg = self.config
         self.train()
+        if self._warming_up:
+            return self._warmup_step(batch)
         with self._autocast():
             logits, masks, full_logits, _ = self._forward(batch, with_full_text=cfg.full_text != "none")
             labels = batch["labels"]
@@ -198,6 +216,20 @@ class PLMR(RationaleMethod):
         if cfg.plmr_norm_lambda:
             logs.update(self._norm_step(batch))
         return scalars(**logs)
+
+    def _warmup_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        """The predictor alone, trained as a classifier on the whole text (see the module)."""
+        attention, labels = batch["attention_mask"], batch["labels"]
+        with self._autocast():
+            embedded = self.plm.embed(batch["input_ids"])
+            hidden = self._predictor_layers(embedded, attention, self.plm.context(attention, embedded))
+            logits = self.classifier(hidden[:, 0])
+            loss = F.cross_entropy(logits.float(), labels)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return scalars(loss=loss, cls_loss=loss, sparsity=selection_rate(attention, batch["selectable"]),
+                       accuracy=accuracy(logits.detach(), labels))
 
     def predictor_modules(self) -> nn.ModuleList:
         """The predictor's parameters: layers e+1..L-1 and the classifier."""
