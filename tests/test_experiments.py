@@ -132,10 +132,25 @@ def test_degeneration_verdict_reads_the_budget_control():
 
 def test_degeneration_verdict_reads_the_full_text_control():
     learns = dg.verdict(frame(1.0, 50.0, full_text_dev_acc=80.0))
-    assert "plain classifier on the full text" in learns and "(mean dev accuracy 80.0%), learns the label" in learns
+    assert "plain classifier on the full text at the same budget learns the label (mean dev accuracy 80.0%)" in learns
+    assert learns.startswith("**Pending**")      # tested now, but one seed a side gives no verdict
     assert "too small for the transformer itself" in dg.verdict(frame(1.0, 50.0, full_text_dev_acc=52.0))
     # the control is not one of the rationalizers: it leaves their means alone
     assert "vs 1.0 (PLM" in learns
+
+
+def test_degeneration_rationalizers_that_fail_where_the_full_text_transformer_learns_count():
+    failing = seeded_frame({("decorrelated", "rnp"): (GRU_F1S, (0.0, 0.0, 0.1))}, plm_dev_acc=50.0)
+    control = pd.DataFrame([{"setting": "decorrelated", "method": "fulltext", "run": dg.full_text_role("minilm"),
+                             "seed": 1, "F1": 20.0, "dev_acc": 89.7, "failure_rate": 0.0, "random_F1": 15.0,
+                             "dev_chance_acc": 50.0}])
+    text = dg.verdict(pd.concat([failing, control]))
+    assert text.startswith("**Reproduced at this scale**"), text
+    assert "decorrelated, rnp: F1 70.0 (GRU, 3 seeds) vs 0.0 (minilm, 3 seeds)" in text
+    assert "the failure is the method's, not the budget's" in text and "(mean dev accuracy 89.7%)" in text
+    # without the control (or with one that did not learn) the same runs leave the claim untested
+    assert dg.verdict(failing).startswith("**Not tested at this scale**")
+    assert dg.verdict(pd.concat([failing, control.assign(dev_acc=51.0)])).startswith("**Not tested at this scale**")
 
 
 def test_degeneration_runs_have_roles_and_a_budget_control():
