@@ -69,7 +69,7 @@ CPU_DEGENERATION_SEEDS_STORED = {
 CPU_SPLIT_SEEDS_STORED = {**{f"{s},{e}": (1, 2) for s in range(4) for e in range(s + 1, 5)},
                           "no full-text term": (1, 2), "flat sparsity targets": (1, 2), "per-layer masks": (1, 2),
                           "RNP's learning rates": (1, 2), "learning rates x10": (1, 2),
-                          "predictor warm-up": ()}
+                          "predictor warm-up": (1, 2)}
 # On the generated appearance reviews (chapter 3's transformer budget there) the first splits are stored.
 CPU_SPLIT_SEEDS_STORED.update({f"{label}/synth appearance": () for label in list(CPU_SPLIT_SEEDS_STORED)})
 CPU_SPLIT_SEEDS_STORED.update({"0,1/synth appearance": (1, 2), "0,2/synth appearance": (1,)})
