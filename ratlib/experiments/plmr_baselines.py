@@ -24,7 +24,8 @@ from ..train import TRAINER_VERSION, TrainConfig
 from .degeneration import transformer_examples as rationale_examples  # noqa: F401 (the chapter's examples)
 from .needs import Need, run_need, stored_need
 from .needs import pending_note as needs_pending_note
-from .runs import METRICS, MIN_SEEDS, chance_note, compare, not_learned, runs_frame  # noqa: F401 (compare: the chapter's rule)
+from .runs import (METRICS, MIN_SEEDS, chance_note, compare, not_learned, runs_frame,  # noqa: F401 (compare: the chapter's rule)
+                   undecided_note)
 
 # PLMR's headline claims (abstract): up to +17 F1 over PLM-based and up to +9 over GRU-based rationalizers.
 PAPER_GAIN_OVER_PLM = 17.0
@@ -250,7 +251,8 @@ def verdict(frame, baseline: dict, label: str) -> str:
                      f"{means[plmr.run.iloc[0]]:.1f} differs by {c['diff']:+.1f} (larger spread over seeds "
                      f"{c['spread']:.1f}: {c['call']})")
     seeds = plmr.seed.nunique()
-    at_chance = chance_note(rows[rows.method != "fulltext"])
+    selecting = rows[rows.method != "fulltext"]
+    at_chance = chance_note(selecting) + (undecided_note(selecting) if "sampled_S" in selecting else "")
     learned = "" if not not_learned(plmr) else (
         f" PLMR's predictor did not learn the task (mean dev accuracy {plmr.dev_acc.mean():.1f}% at its chosen "
         "epoch), although the full-text classifier did at the same budget.")

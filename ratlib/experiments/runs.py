@@ -51,6 +51,8 @@ def run_row(result: dict, metrics: str = "test") -> dict:
         "wall_time_s": result["wall_time_s"],
     }
     row.update({k: result[metrics][k] for k in METRICS})
+    # The share Gumbel sampling selects at the same epoch (what training sees), beside the argmax one.
+    row["sampled_S"] = result["test_sampled"]["S"]
     row["random_F1"] = random_selection_f1(result["data"]["test"]["rationale_share"], row["S"])
     # Model selection's own view: dev accuracy at the chosen epoch, and what always answering
     # the dev set's majority class scores (50 on a balanced dev set).
@@ -92,6 +94,24 @@ def chance_note(rows) -> str:
     return (" Not above chance: " + ", ".join(f"{run} (F1 {r.F1:.1f} vs {r.random_F1:.1f} for random selection at "
                                               "its sparsity)" for run, r in chance.iterrows())
             + " select no better than random words would.")
+
+
+# An argmax selection below this share (%) is empty in all but name; a sampled one above UNDECIDED_SAMPLED
+# still picks words, so the selector scores every word alike (near the target share) rather than choosing.
+UNDECIDED_ARGMAX, UNDECIDED_SAMPLED = 1.0, 5.0
+
+
+def undecided_note(rows) -> str:
+    """A sentence naming the runs (``run`` column) whose argmax selection is almost empty while Gumbel
+    sampling still selects a share near the target: their selectors never separated the words."""
+    means = rows.groupby("run", sort=False)[["S", "sampled_S"]].mean()
+    undecided = means[(means.S < UNDECIDED_ARGMAX) & (means.sampled_S >= UNDECIDED_SAMPLED)]
+    if undecided.empty:
+        return ""
+    return (" Selector undecided: " + ", ".join(f"{run} (argmax selects {r.S:.1f}% of the words, sampling "
+                                               f"{r.sampled_S:.1f}%)" for run, r in undecided.iterrows())
+            + ": the selector gives every word about the same probability, near the target share, so training's"
+            " samples pick that share of words at random and the argmax picks almost none.")
 
 
 def runs_frame(results: Iterable[dict], metrics: str = "test"):
