@@ -464,6 +464,16 @@ def full_text_targets(bag_of_ngrams_dev_acc: float) -> dict[str, float]:
     return {"decorrelated": budget_target(bag_of_ngrams_dev_acc)}
 
 
+def bag_of_ngrams_dev_acc(profile: str, aspect: int) -> float:
+    """The data card's bag-of-n-grams baseline (balanced dev accuracy) on ``aspect`` of the profile's
+    generated reviews: what chapter 3's rule sets the decorrelated file's budget target from."""
+    from . import datacard
+    from .profiles import chapter_config
+
+    baseline = datacard.full_text_baseline_need(chapter_config("datacard", profile)).get()
+    return baseline["aspects"][str(aspect)]["dev_acc"]
+
+
 def budget_check_table(result: dict, bag_of_ngrams_dev_acc: float) -> list[dict]:
     """Per epoch of a full-text control (:meth:`DegenerationConfig.full_text_control_config`): its
     dev accuracy against the budget target (:func:`plmr_baselines.budget_target` of the bag-of-n-grams

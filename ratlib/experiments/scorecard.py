@@ -98,7 +98,9 @@ def _degeneration(profile: str) -> Score | None:
              + "".join(f"; {ds.label}: MiniLM {ds.plm_epochs} epochs, GRU {ds.gru_epochs} (chapter 3's runs)"
                        for ds in config.datasets)
              + f"; seeds {', '.join(map(str, config.seeds))}")
-    return Score(measured, scale, verdict_label(dg.verdict(frame)))
+    # the page's verdict: full-text controls judged against the same budget targets
+    targets = dg.full_text_targets(dg.bag_of_ngrams_dev_acc(profile, config.aspect))
+    return Score(measured, scale, verdict_label(dg.verdict(frame, targets)))
 
 
 def _plmr_main(profile: str, against: str) -> Score | None:
