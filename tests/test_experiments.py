@@ -290,6 +290,22 @@ def test_budget_target_is_85_or_three_below_the_bag_of_ngrams():
     assert check["target"] == pytest.approx(69.0) and not check["valid"]
 
 
+def test_pruning_note_compares_the_two_plmr_versions_on_the_same_data_only():
+    rows = [{"dataset_label": label, "method": method, "seed": seed, "F1": f1}
+            for label, method, f1s in (("hatexplain", "plmr", (30.0, 31.0, 32.0)),
+                                       ("hatexplain", pb.PLMR_DROP, (40.0, 40.0, 40.0)),
+                                       ("synth appearance", "plmr", (0.0,)))
+            for seed, f1 in enumerate(f1s, 1)]
+    benchmark = {"rows": [{"alpha": 0.2, "step": step, "median s": s, "x plain step": s, "batch": 32,
+                           "real tokens": 900, "rounds": 7}
+                          for step, s in (("PLMR, dense (paper)", 1.0), ("PLMR, pruned tokens dropped", 0.7))]}
+    note = pb.pruning_note(pd.DataFrame(rows), benchmark)
+    assert "0.70x the dense step's time" in note
+    # the generated reviews' collapsed dense run does not pull hatexplain's dense mean down
+    assert "On hatexplain, F1 with pruned tokens dropped 40.0 (3 seed(s)) against 31.0" in note
+    assert "+9.0, higher" in note and "synth appearance" not in note
+
+
 def test_compare_calls_differences_within_the_seed_spread_no_difference():
     a = pd.DataFrame({"F1": [50.0, 54.0, 58.0]})     # mean 54, spread (max - min) 8
     assert pb.compare(a, pd.DataFrame({"F1": [52.0, 52.0, 52.0]}))["call"] == "no difference"

@@ -289,14 +289,21 @@ def pruning_note(frame, benchmark: dict) -> str:
     cost = (f"Measured on {first['batch']} posts ({first['real tokens']} word pieces), median of {first['rounds']} "
             f"rounds, one thread, load average {benchmark.get('load_average_at_end', '?')} at the end: "
             + "; ".join(parts) + ".")
-    dense, dropped = frame[frame.method == "plmr"], frame[frame.method == PLMR_DROP]
-    if dropped.empty:
+    if frame[frame.method == PLMR_DROP].empty:
         return cost + " No run of the variant is stored yet, so its F1 is not known."
-    c = compare(dropped, dense) if not dense.empty else None
-    quality = (f" F1 with pruned tokens dropped {dropped.F1.mean():.1f} ({dropped.seed.nunique()} seed(s)) against "
-               f"{dense.F1.mean():.1f} for the paper's dense PLMR ({dense.seed.nunique()} seeds)"
-               + (f": {c['diff']:+.1f}, {c['call']}." if c else "."))
-    return cost + quality
+    quality = []
+    # per dataset: the two versions compared on the same data only
+    for label, rows in frame.groupby("dataset_label", sort=False):
+        dense, dropped = rows[rows.method == "plmr"], rows[rows.method == PLMR_DROP]
+        if dropped.empty:
+            continue
+        c = compare(dropped, dense) if not dense.empty else None
+        quality.append(f"on {label}, F1 with pruned tokens dropped {dropped.F1.mean():.1f} "
+                       f"({dropped.seed.nunique()} seed(s)) against "
+                       + (f"{dense.F1.mean():.1f} for the paper's dense PLMR ({dense.seed.nunique()} seed(s)): "
+                          f"{c['diff']:+.1f}, {c['call']}" if c else "no stored run of the paper's dense PLMR"))
+    quality = "; ".join(quality)
+    return f"{cost} {quality[:1].upper()}{quality[1:]}."
 
 
 def summary_table(frame, by=("dataset_label", "run")):
