@@ -830,13 +830,17 @@ def test_encoder_cost_scales_each_methods_first_stored_run_by_the_measured_step_
     bench = {"rows": [{"encoder": "minilm", "median s": 0.5}, {"encoder": "mpnet", "median s": 2.0}]}
     assert encoder_cost.step_ratio(bench, "mpnet") == 4.0
 
-    def run(method, seed, epoch_times, encoder="minilm", threads=1, drop=False):
-        return {"config": {"seed": seed, "epochs": len(epoch_times),
+    def run(method, seed, epoch_times, encoder="minilm", threads=1, drop=False, data="hatexplain"):
+        return {"config": {"seed": seed, "epochs": len(epoch_times), "data": {"name": data},
                            "method": {"method": method, "encoder": encoder, "plmr_drop_pruned": drop}},
                 "machine": {"torch_threads": threads}, "history": [{"epoch_time_s": t} for t in epoch_times]}
 
-    results = [run("rnp", 2, [600.0]), run("rnp", 1, [60.0, 60.0]), run("plmr", 1, [30.0], threads=2),
-               run("plmr", 1, [90.0], drop=True), run("rnp", 1, [999.0], encoder="gru")]
+    results = [run("plmr", 1, [3000.0], data="synth"), run("rnp", 2, [600.0]), run("rnp", 1, [60.0, 60.0]),
+               run("plmr", 1, [30.0], threads=2), run("plmr", 1, [90.0], drop=True),
+               run("rnp", 1, [999.0], encoder="gru")]
+    rows = encoder_cost.estimate(bench, results, "mpnet")
+    assert [r["run"] for r in rows] == ["plmr", "rnp", "plmr (pruned tokens dropped)"]   # no benchmark dataset
+    bench["config"] = {"dataset": "hatexplain"}   # the texts the step ratio was measured on: their runs only
     rows = encoder_cost.estimate(bench, results, "mpnet")
     assert [r["run"] for r in rows] == ["rnp", "plmr", "plmr (pruned tokens dropped)"]
     assert [r["mpnet CPU-min (estimated)"] for r in rows] == [8.0, 4.0, 6.0]   # seed 1's 2 min x 4, ...

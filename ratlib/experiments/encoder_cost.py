@@ -59,15 +59,17 @@ def training_cpu_minutes(result: dict) -> float:
 
 
 def estimate(benchmark: dict, results: list[dict], encoder: str) -> list[dict]:
-    """Per method (first seed of each stored run of the benchmark's base encoder): the run's training time
-    and what the same run would take with ``encoder``, in CPU-minutes (times the run's torch threads)."""
+    """Per method (first seed of each stored run of the benchmark's base encoder, on the benchmark's dataset
+    when it records one: the step ratio was measured on those texts): the run's training time and what the
+    same run would take with ``encoder``, in CPU-minutes (times the run's torch threads)."""
     base = benchmark["rows"][0]["encoder"]
+    dataset = benchmark.get("config", {}).get("dataset")
     ratio = step_ratio(benchmark, encoder)
     out, seen = [], set()
     for r in sorted(results, key=lambda r: r["config"]["seed"]):
         cfg = r["config"]
         name = cfg["method"]["method"] + (" (pruned tokens dropped)" if cfg["method"].get("plmr_drop_pruned") else "")
-        if cfg["method"]["encoder"] != base or name in seen:
+        if cfg["method"]["encoder"] != base or name in seen or dataset not in (None, cfg["data"]["name"]):
             continue
         seen.add(name)
         minutes = training_cpu_minutes(r)
