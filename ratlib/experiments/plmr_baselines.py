@@ -248,8 +248,9 @@ def verdict(frame, baseline: dict, label: str) -> str:
         if c["call"].startswith("fewer than"):
             untested.append(name)
         parts.append(f"against the best {name} baseline, {best_run} (F1 {means[best_run]:.1f}), PLMR's F1 "
-                     f"{means[plmr.run.iloc[0]]:.1f} differs by {c['diff']:+.1f} (larger spread over seeds "
-                     f"{c['spread']:.1f}: {c['call']})")
+                     # + 0.0: a difference that rounds to zero reads +0.0, not -0.0
+                     f"{means[plmr.run.iloc[0]]:.1f} differs by {round(c['diff'], 1) + 0.0:+.1f} (larger spread "
+                     f"over seeds {c['spread']:.1f}: {c['call']})")
     seeds = plmr.seed.nunique()
     selecting = rows[rows.method != "fulltext"]
     at_chance = chance_note(selecting) + (undecided_note(selecting) if "sampled_S" in selecting else "")
