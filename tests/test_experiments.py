@@ -151,6 +151,17 @@ def test_degeneration_rationalizers_that_fail_where_the_full_text_transformer_le
     assert text.startswith("**Reproduced at this scale**"), text
     assert "decorrelated, rnp: F1 70.0 (GRU, 3 seeds) vs 0.0 (minilm, 3 seeds)" in text
     assert "the failure is the method's, not the budget's" in text and "(mean dev accuracy 89.7%, budget target 85.0%)" in text
+    assert "The GRU given the transformer's budget" not in text   # no such control here
+    # a GRU budget control that fails too is named, with what the compared GRU runs saw and took
+    timed = failing.assign(train_n=failing.run.map({"gru": 9000, "minilm": 4000}),
+                           epochs=failing.run.map({"gru": 40, "minilm": 3}),
+                           wall_time_s=failing.run.map({"gru": 1200.0, "minilm": 3600.0}))
+    gru_control = timed[timed.run == "gru"].assign(run=dg.GRU_AT_PLM_BUDGET, F1=0.0, dev_acc=50.0, train_n=4000,
+                                                   epochs=3)
+    text = dg.verdict(pd.concat([timed, gru_control, control]))
+    assert ("The GRU given the transformer's budget does not learn through a rationale either (mean dev accuracy "
+            "50.0%, F1 0.0): the GRU runs compared here saw 30 times as many training reviews, in 20 minutes of "
+            "training against the transformer's 60.") in text
     # without the control (or with one that did not learn) the same runs leave the claim untested
     assert dg.verdict(failing).startswith("**Not tested at this scale**")
     assert dg.verdict(pd.concat([failing, control.assign(dev_acc=51.0)])).startswith("**Not tested at this scale**")

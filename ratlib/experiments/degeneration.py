@@ -398,12 +398,24 @@ def _reaches(full_text, target: float) -> bool:
 def _failed_note(frame, full_text, target: float) -> str:
     """One setting where the transformer rationalizers did not learn the task but the full-text transformer did."""
     plm = frame[~frame.run.isin(["gru", GRU_AT_PLM_BUDGET])]
-    return (f" In {frame.setting.iloc[0]} the transformer rationalizers did not learn the task "
+    note = (f" In {frame.setting.iloc[0]} the transformer rationalizers did not learn the task "
             f"(mean dev accuracy {plm.dev_acc.mean():.1f}%; always answering the majority class gives "
             f"{plm.dev_chance_acc.mean():.1f}%), although the same transformer trained as a plain classifier on the "
             f"full text at the same budget learns the label (mean dev accuracy {full_text.dev_acc.mean():.1f}%, "
             f"budget target {target:.1f}%): the failure is the method's, not the budget's, and counts in the "
             "comparison.")
+    # The comparison gives each encoder its own budget; say what the GRU does at the transformer's.
+    control, gru = frame[frame.run == GRU_AT_PLM_BUDGET], frame[frame.run == "gru"]
+    if len(control) and not_learned(control):
+        note += (f" The GRU given the transformer's budget does not learn through a rationale either (mean dev "
+                 f"accuracy {control.dev_acc.mean():.1f}%, F1 {control.F1.mean():.1f})")
+        if len(gru) and {"train_n", "epochs", "wall_time_s"} <= set(frame.columns):
+            seen = (gru.train_n * gru.epochs).mean() / (plm.train_n * plm.epochs).mean()
+            note += (f": the GRU runs compared here saw {seen:.0f} times as many training reviews, in "
+                     f"{gru.wall_time_s.mean() / 60:.0f} minutes of training against the transformer's "
+                     f"{plm.wall_time_s.mean() / 60:.0f}")
+        note += "."
+    return note
 
 
 def _untested_reason(plm, control, full_text) -> str:
