@@ -806,6 +806,18 @@ def split_frame(f1_by_split, random_f1=10.0):
     return pd.DataFrame(rows)
 
 
+def test_split_heatmap_colours_span_at_least_five_points():
+    from ratlib.book.figures import heatmap_colours
+
+    collapsed = pd.DataFrame([[0.01, 0.04], [None, 0.02]])
+    assert heatmap_colours(collapsed, "F1") == {"cmap": "viridis", "vmin": 0.01, "vmax": 5.01}
+    spread = pd.DataFrame([[23.2, 47.3]])
+    assert heatmap_colours(spread, "F1")["vmax"] == 47.3
+    centred = heatmap_colours(pd.DataFrame([[-0.5, -0.7]]), "F1_over_random")
+    assert (centred["vmin"], centred["vmax"], centred["center"]) == (-2.5, 2.5, 0.0)
+    assert heatmap_colours(pd.DataFrame([[-9.0, 3.0]]), "F1_over_random")["vmax"] == 9.0
+
+
 def test_split_rule_check_and_verdict():
     frame = split_frame({(0, 2): (40.0, 46.0), (1, 3): (45.0, 47.0), (2, 4): (10.0, 12.0)})
     check = sa.rule_check(frame, (0, 2))

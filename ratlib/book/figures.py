@@ -126,13 +126,32 @@ def split_heatmaps(frame, metrics=("F1", "S", "F1_over_random", "dev_acc")):
     sns.set_theme(style="white", context="notebook")
     fig, axes = panel_grid(len(metrics), height=3.6)
     for ax, metric, table in zip(axes, metrics, tables):
-        centred = {"cmap": "RdBu", "center": 0.0} if metric == "F1_over_random" else {"cmap": "viridis"}
-        sns.heatmap(table, annot=True, fmt=".1f", ax=ax, cbar=False, **centred)
+        sns.heatmap(table, annot=True, fmt=".1f", ax=ax, cbar=False, **heatmap_colours(table, metric))
         ax.set_title(f"{SPLIT_PANELS.get(metric, metric)} (mean over seeds)", fontsize=10)
         ax.set_xlabel("e (last pruning layer)")
         ax.set_ylabel("s (last full-text layer)")
     fig.tight_layout()
     return fig
+
+
+# Colours of a split heatmap span at least this many points, so that splits whose means differ by
+# hundredths (all collapsed at 0.0, say) are not painted as far apart as the scale's two ends.
+MIN_COLOUR_RANGE = 5.0
+
+
+def heatmap_colours(table, metric: str) -> dict:
+    """seaborn colour arguments for one split heatmap: F1 over random diverging around 0, the rest viridis,
+    each spanning at least :data:`MIN_COLOUR_RANGE` points."""
+    import numpy as np
+
+    values = table.to_numpy(dtype=float)
+    if np.isnan(values).all():
+        return {"cmap": "viridis"}
+    lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+    if metric == "F1_over_random":
+        bound = max(abs(lo), abs(hi), MIN_COLOUR_RANGE / 2)
+        return {"cmap": "RdBu", "center": 0.0, "vmin": -bound, "vmax": bound}
+    return {"cmap": "viridis", "vmin": lo, "vmax": max(hi, lo + MIN_COLOUR_RANGE)}
 
 
 def panel_grid(n: int, width: float = 11.0, height: float = 3.4):
