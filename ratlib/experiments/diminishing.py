@@ -114,10 +114,9 @@ class DiminishingConfig:
     def probe_needs(self) -> list[Need]:
         from functools import partial
 
-        from .needs import stored_need
+        from .needs import run_need, stored_need
 
-        return [stored_need(RESULT_KIND, self.probe_key(cfg),
-                            f"diminishing-returns probe of RNP ({cfg.method.encoder}, {cfg.data.name}, seed {cfg.seed})",
+        return [stored_need(RESULT_KIND, self.probe_key(cfg), f"diminishing-returns probe of {run_need(cfg).label}",
                             partial(compute_run, self, cfg))
                 for cfg in self.train_configs()]
 
