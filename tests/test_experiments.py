@@ -745,10 +745,21 @@ def test_parts_calls_compare_each_change_with_the_paper_recipe_at_the_default_sp
     assert set(calls) == {sa.PAPER, "learning rates x10", "per-layer masks"}   # other splits left out
     assert calls[sa.PAPER]["F1"] == 38.0 and calls[sa.PAPER]["F1 vs paper recipe"] == "(reference)"
     assert calls["learning rates x10"]["F1 vs paper recipe"] == "+18.0, higher"
-    assert calls["learning rates x10"]["above random"] and calls[sa.PAPER]["above random"] is False
+    assert calls["learning rates x10"]["F1 vs random"] == "+18.0, higher"
+    assert calls[sa.PAPER]["F1 vs random"] == "+0.0, no difference"       # 37, 39 against 38: within the spread
     assert calls["per-layer masks"]["F1 vs paper recipe"] == "+0.0, no difference"
+    assert sa.parts_note(list(calls.values())).startswith("**learning rates x10** makes PLMR learn here")
     one_seed = sa.parts_calls(frame[frame.seed == 1], (1, 3))
     assert "fewer than" in [c for c in one_seed if c["design"] == "per-layer masks"][0]["F1 vs paper recipe"]
+    assert sa.parts_note(one_seed).startswith("**Pending**")
+    # above random but no better than the paper recipe (or the reverse) is not learning
+    near = pd.DataFrame(rows(sa.PAPER, (35.0, 41.0)) + rows("predictor warm-up", (41.0, 42.0)))
+    near_calls = {c["design"]: c for c in sa.parts_calls(near, (1, 3))}
+    assert near_calls["predictor warm-up"]["F1 vs random"] == "+3.5, higher"
+    assert near_calls["predictor warm-up"]["F1 vs paper recipe"] == "+3.5, no difference"
+    note = sa.parts_note(list(near_calls.values()))
+    assert note.startswith("**None of the 1 change(s) tested makes PLMR learn here**")
+    assert sa.parts_note(sa.parts_calls(near[near.design == sa.PAPER], (1, 3))).startswith("No change")
 
 
 def test_split_ablation_runs_every_dataset_alike_with_its_own_stored_seeds():

@@ -166,17 +166,46 @@ def parts_calls(frame, default_split: tuple[int, int]) -> list[dict]:
     paper = rows[rows.design == PAPER]
     out = []
     for design, group in rows.groupby("design", sort=False):
+        # each seed's F1 against random selection at that seed's own sparsity, by the same rule
+        chance = compare(group, group.assign(F1=group.random_F1), min_seeds=ABLATION_MIN_SEEDS)
         row = {"design": design, "seeds": int(group.seed.nunique()), "S": round(group.S.mean(), 1),
                "F1": round(group.F1.mean(), 1), "random F1": round(group.random_F1.mean(), 1),
-               "above random": bool(group.F1.mean() > group.random_F1.mean()),
-               "dev accuracy": round(group.dev_acc.mean(), 1)}
+               "F1 vs random": _call_text(chance), "dev accuracy": round(group.dev_acc.mean(), 1)}
         if design == PAPER:
             row["F1 vs paper recipe"] = "(reference)"
         elif not paper.empty:
-            c = compare(group, paper, min_seeds=ABLATION_MIN_SEEDS)
-            row["F1 vs paper recipe"] = f"{c['diff']:+.1f}, {c['call']}"
+            row["F1 vs paper recipe"] = _call_text(compare(group, paper, min_seeds=ABLATION_MIN_SEEDS))
         out.append(row)
     return out
+
+
+def _call_text(c: dict) -> str:
+    # + 0.0: a difference that rounds to zero reads +0.0, not -0.0
+    return f"{round(c['diff'], 1) + 0.0:+.1f}, {c['call']}"
+
+
+def parts_note(calls: list[dict]) -> str:
+    """What :func:`parts_calls` answers to "what makes PLMR learn here?": the changes that select better than
+    random words and better than the paper recipe, both by the book's rule; or that none does, and which
+    changes are short of seeds."""
+    changes = [c for c in calls if c["design"] != PAPER]
+    if not changes:
+        return "No change to PLMR's design or recipe is stored here yet."
+    short = [c["design"] for c in changes if "fewer than" in c["F1 vs random"] + c.get("F1 vs paper recipe", "")]
+    learns = [c["design"] for c in changes if c["design"] not in short
+              and c["F1 vs random"].endswith("higher") and c.get("F1 vs paper recipe", "").endswith("higher")]
+    tested = len(changes) - len(short)
+    if learns:
+        text = (f"**{', '.join(learns)}** makes PLMR learn here: better than random words at its sparsity and than "
+                f"the paper recipe, both by more than the spread over seeds ({tested} change(s) tested).")
+    elif tested:
+        text = (f"**None of the {tested} change(s) tested makes PLMR learn here**: none selects better than random "
+                "words at its sparsity and than the paper recipe, both by more than the spread over seeds.")
+    else:
+        text = "**Pending**: no change has enough seeds for the book's rule yet."
+    if short:
+        text += f" Short of {ABLATION_MIN_SEEDS} seeds a side: {', '.join(short)}."
+    return text
 
 
 def grid_cost(config: SplitAblationConfig, benchmark: dict, results: list[dict]) -> str:
