@@ -13,7 +13,8 @@ owns everything that differs between the kinds outside the method itself:
 * ``provenance``: what a result records as its ``encoder``;
 * ``maps_pieces_to_words``, ``piece_rule`` and :meth:`words`: whether a
   selection over positions is a selection over word pieces, which
-  :meth:`words` maps to the text's words by ``piece_rule``; otherwise every
+  :meth:`words` maps to the text's words by ``piece_rule`` (and :meth:`word_values`
+  any per-position values, e.g. keep-probabilities); otherwise every
   position is a word (or node) and ``piece_rule`` is None.
 """
 from __future__ import annotations
@@ -25,7 +26,7 @@ import torch
 
 from .data.batching import PieceFeaturizer, WordFeaturizer
 from .text.glove import Vocab, build_vocab, load_word_vectors
-from .text.wordpiece import pieces_to_words
+from .text.wordpiece import piece_values_to_words, pieces_to_words
 
 if TYPE_CHECKING:
     from .data.record import Splits
@@ -58,6 +59,10 @@ class _PositionPerWord:
     def words(self, selection, word_index, first_piece, n_words: int) -> np.ndarray:
         """The selection of one example's ``n_words`` words from its per-position ``selection``."""
         return np.asarray(selection)[:n_words]
+
+    def word_values(self, values, word_index, first_piece, n_words: int) -> np.ndarray:
+        """Per-word values of one example from per-position ones (a position is a word)."""
+        return np.asarray(values, dtype=np.float64)[:n_words]
 
 
 class WordEncoder(_PositionPerWord):
@@ -121,6 +126,10 @@ class PieceEncoder:
     def words(self, selection, word_index, first_piece, n_words: int) -> np.ndarray:
         """The selection of one example's ``n_words`` words from its per-piece ``selection``, by ``piece_rule``."""
         return pieces_to_words(selection, word_index, first_piece, n_words, self.piece_rule)
+
+    def word_values(self, values, word_index, first_piece, n_words: int) -> np.ndarray:
+        """Per-word values of one example from per-piece ones, by ``piece_rule`` (0 for truncated words)."""
+        return piece_values_to_words(values, word_index, first_piece, n_words, self.piece_rule)
 
 
 class GraphEncoder(_PositionPerWord):

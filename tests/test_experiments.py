@@ -493,6 +493,7 @@ def test_a_probed_predictor_says_whether_it_is_the_runs_checkpoint_or_a_retrain_
     import torch
 
     from ratlib.data.registry import DataConfig
+    from ratlib.experiments import trained
     from ratlib.experiments.profiles import SMOKE_SYNTH
     from ratlib.methods import MethodConfig
     from ratlib.train import TrainConfig, checkpoint_path, train
@@ -502,21 +503,21 @@ def test_a_probed_predictor_says_whether_it_is_the_runs_checkpoint_or_a_retrain_
     cfg = TrainConfig(data=DataConfig(name="synth", options=SMOKE_SYNTH, max_train=64, balance_dev=True),
                       method=MethodConfig(method="rnp", encoder="gru"), epochs=1)
     train(cfg, progress=False, log_epochs=False)
-    _, origin = dm._trained(cfg)
+    _, origin = trained.trained_method(cfg)
     assert origin == {"weights": "checkpoint"}
-    assert dm.weights_note({"predictor": origin}) == "the run's own checkpoint"
+    assert trained.weights_note({"predictor": origin}) == "the run's own checkpoint"
     shutil.rmtree(checkpoint_path(cfg).parent)
-    prep, origin = dm._trained(cfg)   # retrained on the machine that stored it: the same history
+    prep, origin = trained.trained_method(cfg)   # retrained on the machine that stored it: the same history
     assert origin == {"weights": "retrained", "against stored run": "exact"} and checkpoint_path(cfg).is_file()
-    assert dm.weights_note({"predictor": origin}) == "retrained, history exact against the stored run"
-    assert dm.weights_note({}) == "weights' origin not recorded"
+    assert trained.weights_note({"predictor": origin}) == "retrained, history exact against the stored run"
+    assert trained.weights_note({}) == "weights' origin not recorded"
     # an interrupted run's checkpoints (its last one short of the final epoch) are not taken as the run's own
     last = checkpoint_path(cfg, "last")
     payload = torch.load(last, map_location="cpu", weights_only=False)
     torch.save({**payload, "epoch": -1, "history": []}, last)
-    assert not dm._finished(cfg)
-    _, origin = dm._trained(cfg)   # resumed from that state, so it need not match the stored run
-    assert origin["weights"] == "retrained" and "against stored run" in origin and dm._finished(cfg)
+    assert not trained.finished(cfg)
+    _, origin = trained.trained_method(cfg)   # resumed from that state, so it need not match the stored run
+    assert origin["weights"] == "retrained" and "against stored run" in origin and trained.finished(cfg)
 
 
 def test_probes_merge_and_transformer_norms_are_reported():
@@ -1028,3 +1029,74 @@ def test_undecided_note_names_runs_whose_argmax_is_empty_while_sampling_selects(
     assert "rnp (minilm) (argmax selects 0.4% of the words, sampling 10.0%)" in note
     assert "rnp (gru)" not in note and "plmr (minilm)" not in note
     assert undecided_note(rows[rows.run == "rnp (gru)"]) == ""
+
+
+# ---------------------------------------------------------------- chapter 3: do selectors rank gold words first?
+
+from ratlib.experiments import selector_ranking as sr  # noqa: E402
+
+
+def test_text_auc_and_top_share_on_hand_made_scores():
+    gold = np.array([1, 1, 0, 0, 0])
+    assert sr.text_auc(np.array([0.4, 0.3, 0.2, 0.1, 0.0]), gold) == 1.0     # gold words first
+    assert sr.text_auc(np.array([0.0, 0.1, 0.2, 0.3, 0.4]), gold) == 0.0
+    assert sr.text_auc(np.full(5, 0.1), gold) == 0.5                         # every word alike
+    assert sr.text_auc(np.array([0.4, 0.1, 0.2, 0.1, 0.0]), gold) == pytest.approx((3 + 1.5) / 6)
+    assert sr.text_auc(np.ones(3), np.ones(3)) is None
+    assert sr.top_share(np.array([0.1, 0.3, 0.2, 0.3]), 0.5).tolist() == [0, 1, 0, 1]
+    assert sr.top_share(np.array([0.1, 0.2]), 0.1).tolist() == [0, 1]          # at least one word
+
+
+def test_selector_readings_tell_a_constant_selector_from_one_that_ranks():
+    gold = np.array([1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    scored = np.ones(10)
+    ranking = sr.summarize_texts([(np.linspace(0.4, 0.05, 10), gold, scored)] * 3, share=0.2)
+    assert ranking["auc"] == 1.0 and ranking["above_half"] == 0.0     # argmax keeps nothing, yet ranks
+    assert (ranking["top_P"], ranking["top_R"], ranking["top_F1"]) == (100.0, 100.0, 100.0)
+    assert ranking["top_S"] == 20.0 and ranking["random_F1"] == pytest.approx(20.0)
+    flat = sr.summarize_texts([(np.full(10, 0.12), gold, scored)], share=0.2)
+    assert flat["auc"] == 0.5 and flat["p_sd_within_text"] == pytest.approx(0.0) and flat["p_mean"] == pytest.approx(0.12)
+    # a truncated gold word (no score) is missed, not ranked
+    cut = sr.summarize_texts([(np.linspace(0.4, 0.05, 10), gold, np.r_[0.0, np.ones(9)])], share=0.2)
+    assert cut["top_R"] == 50.0 and cut["texts_with_auc"] == 1
+
+
+def test_selector_ranking_of_a_trained_run_is_stored_with_its_weights_origin(tmp_path, monkeypatch):
+    from ratlib.data.registry import DataConfig
+    from ratlib.experiments.profiles import SMOKE_SYNTH
+    from ratlib.methods import MethodConfig
+    from ratlib.train import TrainConfig, train
+
+    monkeypatch.setenv("RATLIB_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("RATLIB_CACHE", str(tmp_path / "cache"))
+    cfg = TrainConfig(data=DataConfig(name="synth", options=SMOKE_SYNTH, max_train=64, balance_dev=True),
+                      method=MethodConfig(method="rnp", encoder="gru", sparsity=0.2), epochs=1)
+    train(cfg, progress=False, log_epochs=False)
+    need = sr.ranking_need(cfg)
+    assert not need.stored() and "selector ranking of rnp (gru) on synth aspect 0" in need.label
+    result = need.get()
+    assert need.stored() and result["run"]["predictor"] == {"weights": "checkpoint"}
+    assert 0.0 <= result["auc"] <= 1.0 and result["texts"] > 0 and result["share"] == 0.2
+    assert abs(result["top_S"] - 20.0) < 5.0   # about the target share of each text's words
+
+
+def test_ranking_table_and_note_name_what_each_selector_does():
+    def ranking(method, encoder, auc, key):
+        return {"run": {"key": key, "method": method, "encoder": encoder, "seed": 1,
+                        "predictor": {"weights": "checkpoint"}},
+                "p_mean": 0.1, "p_sd_within_text": 0.01, "above_half": 0.2, "auc": auc, "top_S": 12.5,
+                "top_F1": 30.0, "random_F1": 12.0}
+
+    frame = pd.DataFrame([{"key": "a", "run": "rnp (minilm)", "S": 0.3, "F1": 0.0},
+                          {"key": "b", "run": "rnp (gru)", "S": 12.0, "F1": 64.0},
+                          {"key": "c", "run": "plmr_drop (minilm)", "S": 1.0, "F1": 2.0}])
+    table = sr.ranking_table([("synth", ranking("rnp", "minilm", 0.52, "a")),
+                              ("synth", ranking("rnp", "gru", 0.93, "b")),
+                              ("synth", ranking("plmr", "minilm", 0.3, "c"))], frame)
+    assert table["argmax F1"].tolist() == [0.0, 64.0, 2.0]
+    assert table["run"].tolist() == ["rnp (minilm)", "rnp (gru)", "plmr_drop (minilm)"]   # the chapter's names
+    note = sr.ranking_note(table)
+    assert "rnp (minilm) on synth, seed 1: AUC 0.52, scores gold and other words nearly alike" in note
+    assert "rnp (gru) on synth, seed 1: AUC 0.93, orders the gold words first" in note
+    assert "plmr_drop (minilm) (its first pruning layer) on synth, seed 1: AUC 0.30, orders the gold words last" in note
+    assert sr.ranking_note(table.iloc[:0]) == "No selector ranking is stored yet."

@@ -354,6 +354,23 @@ def test_plmr_prediction_covers_selectable_positions_only_and_is_deterministic()
     assert pooled.shape == (8, 32) and logits.shape == (8, 2)
 
 
+@pytest.mark.parametrize("method, encoder, overrides", [("rnp", "gru", {}), ("fr", "tiny", {}),
+                                                      ("plmr", "tiny", {"split_layers": [0, 1]})])
+def test_selection_scores_are_the_probabilities_argmax_thresholds(method, encoder, overrides):
+    model = make(method, encoder, **overrides)   # PLMR with one pruning layer: its scores decide alone
+    batch = plm_batch() if encoder == "tiny" else gru_batch()
+    scores = model.selection_scores(batch)
+    assert scores.shape == batch["selectable"].shape and bool(((scores >= 0) & (scores <= 1)).all())
+    assert torch.all(scores[batch["selectable"] == 0] == 0)
+    assert torch.equal((scores > 0.5).float() * batch["selectable"], model.predict(batch).mask)
+    assert scores[batch["selectable"] == 1].std() > 0   # probabilities, not a 0/1 mask
+
+
+def test_methods_without_a_selector_say_so():
+    with pytest.raises(NotImplementedError, match="FullText has no selection scores"):
+        make("fulltext", "gru").selection_scores(gru_batch())
+
+
 # ------------------------------------------------------------------ RNP / FR
 
 @pytest.mark.parametrize("encoder", ["gru", "tiny"])

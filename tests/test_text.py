@@ -3,7 +3,7 @@ import pytest
 
 from ratlib.data.record import DataFormatError, Example
 from ratlib.text.glove import build_vocab, load_word_vectors, read_glove_txt
-from ratlib.text.wordpiece import encode_words_batch, pieces_to_words, words_to_pieces
+from ratlib.text.wordpiece import encode_words_batch, piece_values_to_words, pieces_to_words, words_to_pieces
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +69,10 @@ def test_piece_to_word_rules():
     assert pieces_to_words(only_second_piece, word_index, first, 2, "any").tolist() == [1, 0]
     with pytest.raises(ValueError, match="unknown piece-to-word rule"):
         pieces_to_words(only_second_piece, word_index, first, 2, "last")
+    # values (keep-probabilities) map the same way, unthresholded; a word with no piece gets 0
+    scores = [0.9, 0.2, 0.7, 0.4]
+    assert piece_values_to_words(scores, word_index, first, 3, "first").tolist() == [0.2, 0.4, 0.0]
+    assert piece_values_to_words(scores, word_index, first, 3, "any").tolist() == [0.7, 0.4, 0.0]
 
 
 def test_truncated_words_count_as_unselected(minilm_tokenizer):

@@ -113,6 +113,12 @@ class PLMRBaselinesConfig:
     # Trainer version of the GRU runs per dataset label (others: ``trainer_version``), so a dataset can share
     # GRU runs stored by an older trainer (the data card's) with the other chapters.
     gru_trainer_versions: dict = field(default_factory=dict, hash=False)
+    # Datasets (labels) and seeds whose rationalizers' selectors are read for how they rank the gold words
+    # (:mod:`.selector_ranking`): the runs' checkpoints, or the runs retrained where those are missing.
+    ranking_datasets: tuple[str, ...] = ()
+    ranking_seeds: tuple[int, ...] = (1,)
+    # Encoders whose rankings are stored so far (None: every encoder; the full design's).
+    ranking_encoders: tuple[str, ...] | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -147,8 +153,9 @@ class PLMRBaselinesConfig:
         return [cfg for _, cfg in self.runs()]
 
     def full_design(self) -> "PLMRBaselinesConfig":
-        """The chapter with every method on every seed (``method_seeds`` dropped)."""
-        return replace(self, method_seeds={})
+        """The chapter with every method on every seed and every ranking (``method_seeds`` and
+        ``ranking_encoders`` dropped)."""
+        return replace(self, method_seeds={}, ranking_encoders=None)
 
     def baseline_need(self, ds: Dataset) -> Need:
         from ..fulltext_baseline import full_text_accuracy
@@ -174,9 +181,24 @@ class PLMRBaselinesConfig:
             return None
         return benchmark_need((self.encoder, self.costed_encoder), self.datasets[0].data["name"])
 
+    def ranking_configs(self) -> list[tuple[str, TrainConfig]]:
+        """(dataset label, run) of every rationalizer whose selector the chapter ranks."""
+        labels = {ds.data_config(plm=p).key(): ds.label for ds in self.datasets for p in (True, False)}
+        return [(labels[cfg.data.key()], cfg) for _, cfg in self.runs()
+                if cfg.method.method != "fulltext" and cfg.seed in self.ranking_seeds
+                and labels[cfg.data.key()] in self.ranking_datasets
+                and (self.ranking_encoders is None or cfg.method.encoder in self.ranking_encoders)]
+
+    def ranking_needs(self) -> list[Need]:
+        from .selector_ranking import ranking_need
+
+        return [ranking_need(cfg) for _, cfg in self.ranking_configs()]
+
     def needs(self) -> list[Need]:
         extra = [n for n in (self.benchmark_need(), self.cost_need()) if n is not None]
-        return [*(self.baseline_need(ds) for ds in self.datasets), *map(run_need, self.train_configs()), *extra]
+        # the rankings last: they read the runs' checkpoints, which the runs before them leave
+        return [*(self.baseline_need(ds) for ds in self.datasets), *map(run_need, self.train_configs()), *extra,
+                *self.ranking_needs()]
 
     def frame(self, results: list[dict]):
         """:func:`runs_frame` with ``dataset`` (its label) and ``run`` (``method (encoder)``) columns."""
@@ -317,3 +339,12 @@ def summary_table(frame, by=("dataset_label", "run")):
 def pending_note(config) -> str:
     """Which runs of the full design (every method on every seed) are not stored yet, and the command."""
     return needs_pending_note(config, "plmr")
+
+
+def ranking_pending_note(config) -> str:
+    """Which selector rankings of the full design are not stored yet, and the command ("" when none)."""
+    absent = [need.label for need in config.full_design().ranking_needs() if not need.stored()]
+    if not absent:
+        return ""
+    return (f"**Not stored yet** ({len(absent)}): {'; '.join(absent)}. `python -m ratlib sweep plmr --profile cpu "
+            "--full-design` computes them (retraining each run whose checkpoint is not on the machine).")

@@ -82,3 +82,9 @@ class RationaleMethod(nn.Module):
     def encode_rationale(self, batch: dict[str, torch.Tensor], mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(pooled representation Enc(X*Z), logits) of the predictor for a given mask."""
         raise NotImplementedError
+
+    @torch.no_grad()
+    def selection_scores(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """(B, T) the selector's keep-probability per position, without noise (0 where not selectable): how
+        it ranks the tokens, whatever its argmax keeps (argmax keeps those above 0.5)."""
+        raise NotImplementedError(f"{type(self).__name__} has no selection scores")

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from .config import MethodConfig
 from .losses import selection_rate
+from .base import RationaleMethod
 from .players import build_players
 from .registry import register_method
 from .rnp import RNP
@@ -23,6 +24,10 @@ class FullText(RNP):
 
     def _rationale(self, batch, emb_g, sample: bool = False) -> torch.Tensor:
         return batch["selectable"]
+
+    def selection_scores(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        # the untrained generator's scores would mean nothing
+        return RationaleMethod.selection_scores(self, batch)
 
     def _mmi_terms(self, batch, detach_rationale: bool = False) -> dict[str, torch.Tensor]:
         keep = batch["selectable"]

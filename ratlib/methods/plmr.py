@@ -258,6 +258,22 @@ class PLMR(RationaleMethod):
         kept[:, 0] = 0.0  # [CLS] is always kept, never part of the rationale
         return Prediction(mask=kept * batch["selectable"], logits=logits.float(), kept=kept)
 
+    @torch.no_grad()
+    def selection_scores(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The first pruning layer's (s+1) keep-probabilities: the only selection made on the full text (each
+        later pruning layer scores what the earlier ones kept)."""
+        s, _ = self.split
+        attention = batch["attention_mask"]
+        with self.evaluating(), self._autocast():
+            embedded = self.plm.embed(batch["input_ids"])
+            context = self.plm.context(attention, embedded)
+            hidden = embedded
+            for i in range(s + 1):
+                hidden = self.plm.layer(i, hidden, context=context)
+            hidden = self.plm.layer(s + 1, hidden * attention.unsqueeze(-1), context=context)
+            keep = self.selector(hidden[:, 1:]).float().softmax(dim=-1)[..., 1]
+        return torch.cat([torch.zeros_like(keep[:, :1]), keep], dim=1) * batch["selectable"]
+
     def encode_rationale(self, batch: dict[str, torch.Tensor], mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Predictor layers on the embedding output times ``mask`` ([CLS] and [SEP] kept)."""
         attention = batch["attention_mask"]

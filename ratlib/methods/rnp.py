@@ -92,6 +92,12 @@ class RNP(RationaleMethod):
             _, logits = self.predictor(batch, emb_p, mask)
         return Prediction(mask=mask.float(), logits=logits.float())
 
+    @torch.no_grad()
+    def selection_scores(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        with self.evaluating(), self._autocast():
+            logits = self.generator(batch, self.generator.embed(batch))
+        return logits.float().softmax(dim=-1)[..., 1] * batch["selectable"]
+
     def encode_rationale(self, batch: dict[str, torch.Tensor], mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Predictor's (pooled, logits) for ``mask`` (in the module's current train/eval mode)."""
         with self._autocast():

@@ -48,15 +48,21 @@ def words_to_pieces(word_values: Sequence[int], word_index: Sequence[int]) -> li
 
 def pieces_to_words(piece_mask, word_index, first_piece, n_words: int, rule: str = "first") -> np.ndarray:
     """Per-word 0/1 selection of one text from its per-piece selection."""
+    return (piece_values_to_words(piece_mask, word_index, first_piece, n_words, rule) > 0.5).astype(np.float64)
+
+
+def piece_values_to_words(piece_values, word_index, first_piece, n_words: int, rule: str = "first") -> np.ndarray:
+    """Per-word values of one text from per-piece ones (e.g. keep-probabilities): the first piece's value
+    (rule ``first``) or the largest of the word's pieces (``any``); 0 for words with no piece (truncated)."""
     if rule not in PIECE_TO_WORD_RULES:
         raise ValueError(f"unknown piece-to-word rule {rule!r}; use one of {PIECE_TO_WORD_RULES}")
-    piece_mask = np.asarray(piece_mask, dtype=np.float64)
+    piece_values = np.asarray(piece_values, dtype=np.float64)
     word_index = np.asarray(word_index)
     words = np.zeros(n_words, dtype=np.float64)
     keep = word_index >= 0
     if rule == "first":
         keep &= np.asarray(first_piece) > 0
-        words[word_index[keep]] = piece_mask[keep]
+        words[word_index[keep]] = piece_values[keep]
     else:
-        np.maximum.at(words, word_index[keep], piece_mask[keep])
-    return (words > 0.5).astype(np.float64)
+        np.maximum.at(words, word_index[keep], piece_values[keep])
+    return words
