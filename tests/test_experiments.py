@@ -317,6 +317,12 @@ def test_pruning_note_compares_the_two_plmr_versions_on_the_same_data_only():
     assert "+9.0, higher" in note and "synth appearance" not in note
 
 
+def test_signed_differences_never_read_minus_zero():
+    from ratlib.experiments.runs import signed
+
+    assert [signed(x) for x in (-0.04, 0.0, 2.25, -3.0)] == ["+0.0", "+0.0", "+2.2", "-3.0"]
+
+
 def test_compare_calls_differences_within_the_seed_spread_no_difference():
     a = pd.DataFrame({"F1": [50.0, 54.0, 58.0]})     # mean 54, spread (max - min) 8
     assert pb.compare(a, pd.DataFrame({"F1": [52.0, 52.0, 52.0]}))["call"] == "no difference"
@@ -1100,3 +1106,4 @@ def test_ranking_table_and_note_name_what_each_selector_does():
     assert "rnp (gru) on synth, seed 1: AUC 0.93, orders the gold words first" in note
     assert "plmr_drop (minilm) (its first pruning layer) on synth, seed 1: AUC 0.30, orders the gold words last" in note
     assert sr.ranking_note(table.iloc[:0]) == "No selector ranking is stored yet."
+    assert "rnp (minilm) on synth, seed 1: no text to rank" in sr.ranking_note(table.assign(AUC=None))

@@ -25,7 +25,7 @@ from .degeneration import transformer_examples as rationale_examples  # noqa: F4
 from .needs import Need, run_need, stored_need
 from .needs import pending_note as needs_pending_note
 from .runs import (METRICS, MIN_SEEDS, chance_note, compare, not_learned, runs_frame,  # noqa: F401 (compare: the chapter's rule)
-                   undecided_note)
+                   signed, undecided_note)
 
 # PLMR's headline claims (abstract): up to +17 F1 over PLM-based and up to +9 over GRU-based rationalizers.
 PAPER_GAIN_OVER_PLM = 17.0
@@ -270,8 +270,7 @@ def verdict(frame, baseline: dict, label: str) -> str:
         if c["call"].startswith("fewer than"):
             untested.append(name)
         parts.append(f"against the best {name} baseline, {best_run} (F1 {means[best_run]:.1f}), PLMR's F1 "
-                     # + 0.0: a difference that rounds to zero reads +0.0, not -0.0
-                     f"{means[plmr.run.iloc[0]]:.1f} differs by {round(c['diff'], 1) + 0.0:+.1f} (larger spread "
+                     f"{means[plmr.run.iloc[0]]:.1f} differs by {signed(c['diff'])} (larger spread "
                      f"over seeds {c['spread']:.1f}: {c['call']})")
     seeds = plmr.seed.nunique()
     selecting = rows[rows.method != "fulltext"]
@@ -324,7 +323,7 @@ def pruning_note(frame, benchmark: dict) -> str:
         quality.append(f"on {label}, F1 with pruned tokens dropped {dropped.F1.mean():.1f} "
                        f"({dropped.seed.nunique()} seed(s)) against "
                        + (f"{dense.F1.mean():.1f} for the paper's dense PLMR ({dense.seed.nunique()} seed(s)): "
-                          f"{c['diff']:+.1f}, {c['call']}" if c else "no stored run of the paper's dense PLMR"))
+                          f"{signed(c['diff'])}, {c['call']}" if c else "no stored run of the paper's dense PLMR"))
     quality = "; ".join(quality)
     return f"{cost} {quality[:1].upper()}{quality[1:]}."
 

@@ -246,6 +246,11 @@ def compute_statement(summary: dict, what: str) -> str:
 MIN_SEEDS = 3
 
 
+def signed(diff: float) -> str:
+    """A difference to one decimal with its sign; one that rounds to zero reads +0.0, never -0.0."""
+    return f"{round(diff, 1) + 0.0:+.1f}"
+
+
 def compare(better, worse, metric: str = "F1", min_seeds: int = MIN_SEEDS, floor: float = 0.0) -> dict:
     """Mean difference of ``metric`` between two groups of runs, called by the book's rule (appendix).
 

@@ -151,6 +151,9 @@ def ranking_note(table) -> str:
     parts = []
     for _, row in table.iterrows():
         auc = row["AUC"]
+        if auc is None or auc != auc:   # no text with both gold and other words
+            parts.append(f"{row['run']} on {row['dataset']}, seed {row['seed']}: no text to rank")
+            continue
         call = ("orders the gold words first" if auc >= 0.5 + ALIKE_BAND else
                 "orders the gold words last" if auc <= 0.5 - ALIKE_BAND else
                 "scores gold and other words nearly alike")

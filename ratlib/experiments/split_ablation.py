@@ -22,7 +22,7 @@ from ..train import TRAINER_VERSION, TrainConfig
 from .needs import Need, run_need
 from .needs import pending_note as needs_pending_note
 from .plmr_baselines import HATEXPLAIN, Dataset
-from .runs import compare, mean_std_table, runs_frame
+from .runs import compare, mean_std_table, runs_frame, signed
 
 # The transformer learning rates of RNP (and of the full-text control, which learns the label at chapter 3's
 # budget): 1e-5 for the layers, 1e-4 for the heads, against PLMR's 5e-6 and 2e-5.
@@ -180,8 +180,7 @@ def parts_calls(frame, default_split: tuple[int, int]) -> list[dict]:
 
 
 def _call_text(c: dict) -> str:
-    # + 0.0: a difference that rounds to zero reads +0.0, not -0.0
-    return f"{round(c['diff'], 1) + 0.0:+.1f}, {c['call']}"
+    return f"{signed(c['diff'])}, {c['call']}"
 
 
 def parts_note(calls: list[dict]) -> str:
