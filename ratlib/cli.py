@@ -154,6 +154,8 @@ def cmd_sweep(args) -> int:
     if args.shard:
         runs = runs[shard_slice(args.shard, len(runs))]
         others = others if args.shard.split("/")[0] == "1" else []
+    if args.write_readme and not args.status:
+        raise ValueError("--write-readme goes with --status")
     if args.status:
         return _print_sweep_status(needs, args)
     start = time.perf_counter()
@@ -210,14 +212,39 @@ def _print_sweep_status(needs, args) -> int:
     from .experiments.runs import compute_statement
 
     what = f"{' + '.join(args.chapters)} ({args.profile})"
+    statement = compute_statement(cost, what)
     print("compute statement (README.md, generated from the stored runs' times and machines):")
-    print(textwrap.fill(compute_statement(cost, what), width=78, initial_indent="  ", subsequent_indent="  "))
+    print(textwrap.fill(statement, width=78, initial_indent="  ", subsequent_indent="  "))
+    if args.write_readme:
+        from .paths import PROJECT_ROOT
+
+        command = f"sweep {' '.join(args.chapters)} --profile {args.profile}"
+        write_readme_statement(PROJECT_ROOT / "README.md", command, statement)
+        print(f"  (written to README.md's block for `python -m ratlib {command} --status`)")
     if others:
         print(f"analyses and baselines: {sum(n.stored() for n in others)} of {len(others)} stored")
     for need in needs:
         if not need.stored():
             print(f"  missing: {need.kind}/{need.key}.json  {need.label}")
     return 0
+
+
+def write_readme_statement(readme, command: str, statement: str) -> None:
+    """Replace the paragraph of ``readme``'s generated block for ``command`` (``sweep ... --profile P``) by
+    ``statement``, wrapped at 78 columns; the file is rewritten atomically."""
+    import re
+    import textwrap
+
+    from .io import atomic_path
+
+    marker = f"<!-- compute statement: python -m ratlib {command} --status -->"
+    text = readme.read_text()
+    block = re.compile(re.escape(marker) + r"\n.*?\n<!-- end -->", re.S)
+    if len(block.findall(text)) != 1:
+        raise ValueError(f"{readme}: expected one block opened by '{marker}' and closed by '<!-- end -->'")
+    body = f"{marker}\n{textwrap.fill(statement, width=78)}\n<!-- end -->"
+    with atomic_path(readme) as tmp:
+        tmp.write_text(block.sub(lambda _: body, text), encoding="utf-8")
 
 
 def cmd_verify(args) -> int:
@@ -302,6 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="--launcher ray: times a failed run is retried before it is reported (default 1)")
     p.add_argument("--status", action="store_true",
                    help="train nothing; print how many runs are stored and the compute they took")
+    p.add_argument("--write-readme", action="store_true",
+                   help="with --status: also write the compute statement into README.md's block for this "
+                        "command (the block tests/test_compute_statement.py checks)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(run=cmd_sweep)
     p = sub.add_parser("verify", help="recompute the first epochs of a stored run and compare them with it")

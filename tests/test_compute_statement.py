@@ -58,8 +58,25 @@ def test_readme_compute_statement_matches_the_stored_runs(capsys):
     assert main(command.split() + ["--status"]) == 0
     printed = capsys.readouterr().out
     assert " ".join(paragraph.split()) in " ".join(printed.split()), (
-        f"README.md's compute statement is stale; replace it by the paragraph `python -m ratlib {command} "
-        f"--status` prints:\n{printed}")
+        f"README.md's compute statement is stale; `python -m ratlib {command} --status --write-readme` "
+        f"rewrites it with the paragraph it prints:\n{printed}")
     chapters = command.split()[1:command.split().index("--profile")]
     stored = run_all(sweep_configs(chapters, "cpu"), progress=False, only_stored=True)
     assert f"The {len(stored)} stored training runs" in paragraph
+
+
+def test_write_readme_statement_replaces_only_its_commands_block(tmp_path):
+    from ratlib.cli import write_readme_statement
+
+    readme = tmp_path / "README.md"
+    other = "<!-- compute statement: python -m ratlib sweep x --profile cpu --status -->\nold x\n<!-- end -->"
+    mine = "<!-- compute statement: python -m ratlib sweep all --profile cpu --status -->\nold\ntext\n<!-- end -->"
+    readme.write_text(f"intro\n\n{other}\n\n{mine}\n\nafter\n")
+    write_readme_statement(readme, "sweep all --profile cpu", "The 3 stored runs " + "took a while " * 10)
+    text = readme.read_text()
+    assert other in text and "old\ntext" not in text and text.endswith("<!-- end -->\n\nafter\n")
+    found = README_BLOCK.findall(text)
+    assert found[1][0] == "sweep all --profile cpu" and found[1][1].startswith("The 3 stored runs took a while")
+    assert max(len(line) for line in found[1][1].splitlines()) <= 78
+    with pytest.raises(ValueError, match="README.md: expected one block opened by"):
+        write_readme_statement(readme, "sweep nothing --profile cpu", "x")
