@@ -103,15 +103,16 @@ UNDECIDED_ARGMAX, UNDECIDED_SAMPLED = 1.0, 5.0
 
 def undecided_note(rows) -> str:
     """A sentence naming the runs (``run`` column) whose argmax selection is almost empty while Gumbel
-    sampling still selects a share near the target: their selectors never separated the words."""
+    sampling still selects a share near the target: every keep-probability stays below 0.5 (whether they
+    still rank the words is chapter 3's :mod:`~ratlib.experiments.selector_ranking`)."""
     means = rows.groupby("run", sort=False)[["S", "sampled_S"]].mean()
     undecided = means[(means.S < UNDECIDED_ARGMAX) & (means.sampled_S >= UNDECIDED_SAMPLED)]
     if undecided.empty:
         return ""
     return (" Selector undecided: " + ", ".join(f"{run} (argmax selects {r.S:.1f}% of the words, sampling "
                                                f"{r.sampled_S:.1f}%)" for run, r in undecided.iterrows())
-            + ": the selector gives every word about the same probability, near the target share, so training's"
-            " samples pick that share of words at random and the argmax picks almost none.")
+            + ": every keep-probability stays below 0.5, around the target share, so training's samples pick"
+            " about that share of words and the argmax picks almost none.")
 
 
 def runs_frame(results: Iterable[dict], metrics: str = "test"):
