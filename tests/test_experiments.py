@@ -1101,6 +1101,7 @@ def test_ranking_table_and_note_name_what_each_selector_does():
                               ("synth", ranking("plmr", "minilm", 0.3, "c"))], frame)
     assert table["argmax F1"].tolist() == [0.0, 64.0, 2.0]
     assert table["run"].tolist() == ["rnp (minilm)", "rnp (gru)", "plmr_drop (minilm)"]   # the chapter's names
+    assert table["weights"].iloc[0] == "the run's own checkpoint"
     note = sr.ranking_note(table)
     assert "rnp (minilm) on synth, seed 1: AUC 0.52, scores gold and other words nearly alike" in note
     assert "rnp (gru) on synth, seed 1: AUC 0.93, orders the gold words first" in note

@@ -127,6 +127,8 @@ def ranking_table(rankings: list[tuple[str, dict]], frame):
     (``frame``: the chapter's runs, with ``key`` and ``run`` columns; the run's name is the chapter's)."""
     import pandas as pd
 
+    from .trained import weights_note
+
     argmax = frame.set_index("key")
     rows = []
     for label, r in rankings:
@@ -139,7 +141,7 @@ def ranking_table(rankings: list[tuple[str, dict]], frame):
                      "p mean": r["p_mean"], "p sd in a text": r["p_sd_within_text"],
                      "p > 0.5 (%)": r["above_half"], "AUC": r["auc"], "top-share S": r["top_S"],
                      "top-share F1": r["top_F1"], "random F1": r["random_F1"],
-                     "weights": run["predictor"]["weights"]})
+                     "weights": weights_note(run)})
     table = pd.DataFrame(rows)
     return table.round({**{c: 1 for c in table.columns}, **{c: 3 for c in ("p mean", "p sd in a text", "AUC")}})
 
