@@ -20,7 +20,7 @@ from ..methods import MethodConfig
 from ..methods.recipes import CPU_GRU_LR
 from ..train import TRAINER_VERSION, TrainConfig
 from .needs import Need, missing, run_need, seeds_listing, unique
-from .runs import MIN_SEEDS, chance_note, compare, not_learned, runs_frame, setting_name, undecided_note
+from .runs import MIN_SEEDS, chance_note, compare, not_learned, runs_frame, setting_name, signed, undecided_note
 
 # PLMR Table 1 / protocol.md: F1 on decorrelated Beer-Appearance.
 PAPER_F1 = {("rnp", "gru"): 73.2, ("fr", "gru"): 82.8, ("rnp", "bert"): 14.7, ("fr", "bert"): 29.8,
@@ -285,7 +285,7 @@ def _comparison_text(c: dict) -> str:
     n_gru, n_plm = c["seeds"]
     call = _CALL_WORDS.get(c["call"], c["call"])
     return (f"{c['setting']}, {c['method']}: F1 {c['gru_F1']:.1f} (GRU, {n_gru} seed{'s' * (n_gru != 1)}) vs "
-            f"{c['plm_F1']:.1f} ({c['plm']}, {n_plm} seed{'s' * (n_plm != 1)}), difference {c['diff']:+.1f}, "
+            f"{c['plm_F1']:.1f} ({c['plm']}, {n_plm} seed{'s' * (n_plm != 1)}), difference {signed(c['diff'])}, "
             f"larger spread over seeds {c['spread']:.1f}: {call}")
 
 

@@ -14,7 +14,7 @@ from ..methods import MethodConfig, n2r_knobs
 from ..train import TRAINER_VERSION, TrainConfig
 from .needs import Need, run_need
 from .runs import compare as compare_runs
-from .runs import not_learned
+from .runs import not_learned, signed
 
 CLAIM = ("N2R (Liu et al., ICLR 2025) reports, besides its text results, one graph classification dataset with a "
          "GCN generator and predictor: maximising the norm of the predictor's representation of the rationale "
@@ -86,7 +86,7 @@ def sampled_comparison(sampled) -> str:
     parts = []
     for method in methods:
         c = compare(sampled, method)
-        parts.append(f"{METHOD_NAMES.get(method, method)} {c['difference']:+.1f} points against RNP "
+        parts.append(f"{METHOD_NAMES.get(method, method)} {signed(c['difference'])} points against RNP "
                      f"(spread {c['spread']:.1f}: {c['outcome']})")
     chance = sampled["random_F1"].mean()
     return ("**With sampled selection** (Gumbel noise, as in training), F1: " + "; ".join(parts)
@@ -135,7 +135,7 @@ def _verdict(frame) -> str:
         if method == "rnp":
             continue
         c = compare(frame, method)
-        parts.append(f"{METHOD_NAMES.get(method, method)} vs RNP: F1 {c['difference']:+.1f} points "
+        parts.append(f"{METHOD_NAMES.get(method, method)} vs RNP: F1 {signed(c['difference'])} points "
                      f"(spread over seeds {c['spread']:.1f}) -> {c['outcome']}")
     confirmed = all(compare(frame, m)["outcome"] == "higher" for m in learned if m != "rnp")
     word = "confirmed" if confirmed else "not confirmed"

@@ -23,7 +23,7 @@ from .degeneration import selection_onset, transformer_examples
 from .needs import Need, run_need
 from .needs import pending_note as needs_pending_note
 from .plmr_baselines import HATEXPLAIN, Dataset
-from .runs import METRICS, MIN_SEEDS, chance_note, compare, mean_std_table, runs_frame
+from .runs import METRICS, MIN_SEEDS, chance_note, compare, mean_std_table, runs_frame, signed
 
 # N2R's headline claims: +5.1 to +13.5 F1 over MMI (RNP) on its beer/hotel tables; MMI+N2R at least N2R.
 PAPER_GAIN_RANGE = (5.1, 13.5)
@@ -245,7 +245,7 @@ def verdict(frame, label: str) -> str:
                 "random)")
     else:
         call = "**Not reproduced at this scale**"
-    parts = [f"{g['comparison'].split(' vs ')[0]} {g['difference']:+.1f} F1 against RNP (larger spread over seeds "
+    parts = [f"{g['comparison'].split(' vs ')[0]} {signed(g['difference'])} F1 against RNP (larger spread over seeds "
              f"{g['larger seed spread']:.1f}, {g['seeds']} seeds: {g['call']})" for g in gains]
     detail = "; ".join(f"{run} F1 {r.F1:.1f} (random selection at its sparsity {r.random_F1:.1f}, dev accuracy "
                        f"{r.dev_acc:.1f}%)" for run, r in means.iterrows())
@@ -270,7 +270,7 @@ def _side_by_side(frame, variant, baseline: str, baseline_name: str, columns: di
             row = {"dataset": label, "run": name, "seeds": len(group)}
             row.update({column: round(how(group) if callable(how) else group[how].mean(), 1)
                         for column, how in columns.items()})
-            out.append({**row, call_name: f"{c['diff']:+.1f}, {c['call']}"})
+            out.append({**row, call_name: f"{signed(c['diff'])}, {c['call']}"})
     return out
 
 

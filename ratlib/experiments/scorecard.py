@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from .runs import signed
+
 VERDICT_LABELS = ("reproduced", "partly reproduced", "not reproduced", "not tested", "pending")
 
 
@@ -131,7 +133,7 @@ def _plmr_main(profile: str, against: str) -> Score | None:
         best = others.groupby("run").F1.mean()
         c = pb.compare(plmr, others[others.run == best.idxmax()])
         measured.append(f"{ds.label}: PLMR F1 {plmr.F1.mean():.1f} vs {best.idxmax()} {best.max():.1f} "
-                        f"({c['diff']:+.1f}; {c['call']})")
+                        f"({signed(c['diff'])}; {c['call']})")
         budget = pb.budget_check(frame, baselines[ds.label], ds.label)
         if not budget["valid"]:
             call = "not tested"
@@ -265,7 +267,7 @@ def _n2r(profile: str, what: str) -> Score | None:
                 verdict = ("reproduced" if all(c == good for c in said) else
                            "partly reproduced" if good in said else "not reproduced")
         unit = " epochs" if what == "speed" else " F1"
-        parts = [f"{c['comparison']} {c['difference']:+.1f}{unit} ({c['call']})" for c in shown if c is not None]
+        parts = [f"{c['comparison']} {signed(c['difference'])}{unit} ({c['call']})" for c in shown if c is not None]
         measured.append(f"{label}: " + ("; ".join(parts) if parts else "not stored"))
         verdicts.append(f"{verdict} ({label})")
     seeds = frame.groupby(["dataset_label", "run"]).seed.nunique()

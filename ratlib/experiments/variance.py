@@ -356,13 +356,13 @@ def difference_verdict(a, b, floor_points: float = 0.0) -> str:
     ``floor_points`` is a spread measured elsewhere (e.g. across kernel paths) that a difference
     must also exceed.
     """
-    from .runs import compare
+    from .runs import compare, signed
 
     c = compare({"F1": list(a)}, {"F1": list(b)}, floor=floor_points)
     if c["call"].startswith("fewer than"):
         return f"no verdict ({c['call'].split(':')[0]})"
     if c["call"] == "no difference":
-        return f"no difference ({c['diff']:+.1f} points, less than the measured spread of {c['spread']:.1f})"
+        return f"no difference ({signed(c['diff'])} points, less than the measured spread of {c['spread']:.1f})"
     return f"{c['call']} by {abs(c['diff']):.1f} points (more than the spread of {c['spread']:.1f})"
 
 
