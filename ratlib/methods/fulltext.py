@@ -10,9 +10,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .base import RationaleMethod
 from .config import MethodConfig
 from .losses import selection_rate
-from .base import RationaleMethod
 from .players import build_players
 from .registry import register_method
 from .rnp import RNP

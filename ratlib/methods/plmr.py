@@ -133,17 +133,23 @@ class PLMR(RationaleMethod):
             hidden = self.plm.layer(i, hidden * keep.unsqueeze(-1), context=context)
         return hidden
 
+    def _full_text_layers(self, batch):
+        """(embedding output, attention context, layer s's output): the generator's layers 0..s, which read
+        every token."""
+        embedded = self.plm.embed(batch["input_ids"])
+        context = self.plm.context(batch["attention_mask"], embedded)
+        hidden = embedded
+        for i in range(self.split[0] + 1):
+            hidden = self.plm.layer(i, hidden, context=context)
+        return embedded, context, hidden
+
     def _forward(self, batch, sample: bool = False, with_full_text: bool = False):
         """(pruned logits, masks M_{s+1..e}, full-text logits or None, the predictor's final [CLS]) from one
         pass."""
         s, e = self.split
         attention = batch["attention_mask"]
-        embedded = self.plm.embed(batch["input_ids"])
-        context = self.plm.context(attention, embedded)
-        hidden = embedded
-        for i in range(s + 1):
-            hidden = self.plm.layer(i, hidden, context=context)
-        layer_s = hidden
+        embedded, context, layer_s = self._full_text_layers(batch)
+        hidden = layer_s
         keep = attention  # M_s: every real position
         if self.config.plmr_drop_pruned:
             keep, masks = self._prune_dropping(hidden, keep, context, sample)
@@ -262,15 +268,10 @@ class PLMR(RationaleMethod):
     def selection_scores(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """The first pruning layer's (s+1) keep-probabilities: the only selection made on the full text (each
         later pruning layer scores what the earlier ones kept)."""
-        s, _ = self.split
         attention = batch["attention_mask"]
         with self.evaluating(), self._autocast():
-            embedded = self.plm.embed(batch["input_ids"])
-            context = self.plm.context(attention, embedded)
-            hidden = embedded
-            for i in range(s + 1):
-                hidden = self.plm.layer(i, hidden, context=context)
-            hidden = self.plm.layer(s + 1, hidden * attention.unsqueeze(-1), context=context)
+            _, context, layer_s = self._full_text_layers(batch)
+            hidden = self.plm.layer(self.split[0] + 1, layer_s * attention.unsqueeze(-1), context=context)
             keep = self.selector(hidden[:, 1:]).float().softmax(dim=-1)[..., 1]
         return torch.cat([torch.zeros_like(keep[:, :1]), keep], dim=1) * batch["selectable"]
 
