@@ -556,6 +556,27 @@ def test_probes_merge_and_transformer_norms_are_reported():
     assert dm.verdict(merged).startswith("**Partly reproduced")
 
 
+def test_diminishing_verdict_leaves_out_predictors_that_did_not_learn():
+    rising = _result(np.linspace(1, 11, 11))["rows"]
+    # an unlearned predictor whose norm stays flat: it would make the call "partly" if it counted
+    flat = [{**r, "dataset": "synth aroma", "norm": 3.0} for r in rising]
+    # a learned one whose accuracy never rises with p (a constant answer): no call either way
+    constant = [{**r, "dataset": "synth palate", "acc": 85.0} for r in rising]
+    runs = [{"dataset": "hatexplain", "encoder": "gru", "seed": s, "learned": True} for s in (1, 2)]
+    runs += [{"dataset": "synth aroma", "encoder": "gru", "seed": s, "learned": False, "dev_acc": 50.1,
+              "dev_chance_acc": 50.0} for s in (1, 2)]
+    result = {"runs": runs, "rows": rising + flat + constant}
+    kept, left_out = dm.learned_only(result)
+    assert {r["dataset"] for r in kept["rows"]} == {"hatexplain", "synth palate"} and len(left_out) == 2
+    text = dm.verdict(result)
+    assert text.startswith("**Reproduced at this scale**"), text
+    assert "Left out: synth aroma, gru seed 1 (dev accuracy 50.1%, majority class 50.0%)" in text and "its predictor" in text
+    assert "synth palate, gru, masked candidates (2 seed(s)): accuracy does not rise with p (85.0 → 85.0%)" in text
+    assert "- synth aroma" not in text
+    only_unlearned = dm.verdict({"runs": runs[2:], "rows": flat})
+    assert only_unlearned.startswith("**Pending**") and "Left out: synth aroma" in only_unlearned
+
+
 def test_budget_check_finds_the_first_epoch_at_target():
     frame = plmr_frame((60.0,) * 3, full_text_dev_acc=71.0)
     frame["key"] = [f"k{i}" for i in range(len(frame))]
@@ -670,12 +691,14 @@ def test_n2r_chapter_runs_seed_by_seed_and_adds_the_continuity_check():
     assert [c.seed for c in checks] == [1, 2, 3] and all(c.method.continuity_window == 256 for c in checks)
     assert all(c.method.n2r_frozen_grads == "zero" for _, r, c in runs if r in ("n2r", "mmi_n2r"))
     assert all(c.method.sparsity == 0.4 and c.epochs == 30 for _, _, c in runs)
-    # The cpu profile reuses chapter 3's RNP runs on HateXplain and the data card's on the generated reviews.
+    # The cpu profile reuses chapter 3's RNP runs on HateXplain and, on the generated reviews, the data
+    # card's (seed 1) and the seeds chapter 4 probes (the same runs, trained once).
     cpu = chapter_config("n2r", "cpu")
     plmr = {c.key() for c in chapter_config("plmr", "cpu").train_configs()}
     card = {c.key() for name in ("degeneration", "datacard") for c in chapter_config(name, "cpu").train_configs()}
+    probed = {c.key() for c in chapter_config("diminishing", "cpu").full_design().train_configs()}
     rnp = [(label, c.key()) for label, r, c in cpu.runs() if r == "rnp" and c.seed <= 3]
-    assert rnp and all(key in (plmr if label == "hatexplain" else card) for label, key in rnp)
+    assert rnp and all(key in (plmr if label == "hatexplain" else card | probed) for label, key in rnp)
 
 
 def test_n2r_chapter_transformer_half_shares_chapter_3s_rnp_runs():
@@ -918,7 +941,9 @@ def test_diminishing_design_adds_the_data_cards_rnp_runs_on_synth_aspects_and_li
     from ratlib.experiments.profiles import chapter_config
 
     config = chapter_config("diminishing", "cpu")
-    assert all(cfg.data.name == "hatexplain" for cfg in config.train_configs())   # none listed as stored yet
+    # the profile shows the synth predictors listed as probed, the full design every seed
+    shown = [(cfg.data.aspect, cfg.seed) for cfg in config.train_configs() if cfg.data.name == "synth"]
+    assert shown == [(aspect, seed) for aspect, seeds in config.synth_seeds_stored.items() for seed in seeds]
     full = config.full_design()
     synth = [cfg for cfg in full.train_configs() if cfg.data.name == "synth"]
     card = chapter_config("datacard", "cpu")

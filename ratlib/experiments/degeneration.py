@@ -20,7 +20,8 @@ from ..methods import MethodConfig
 from ..methods.recipes import CPU_GRU_LR
 from ..train import TRAINER_VERSION, TrainConfig
 from .needs import Need, missing, run_need, seeds_listing, unique
-from .runs import MIN_SEEDS, chance_note, compare, not_learned, runs_frame, setting_name, signed, undecided_note
+from .runs import (MIN_SEEDS, chance_note, compare, not_learned, paragraphs, runs_frame, setting_name, signed,
+                   undecided_note)
 
 # PLMR Table 1 / protocol.md: F1 on decorrelated Beer-Appearance.
 PAPER_F1 = {("rnp", "gru"): 73.2, ("fr", "gru"): 82.8, ("rnp", "bert"): 14.7, ("fr", "bert"): 29.8,
@@ -297,7 +298,8 @@ def _seed_count(group) -> str:
 
 
 def verdict(frame, full_text_targets: dict[str, float] | None = None) -> str:
-    """Does the PLM degenerate against the GRU here? One paragraph from the numbers (a :meth:`frame`).
+    """Does the PLM degenerate against the GRU here? The call, the comparisons as a list, then notes, from
+    the numbers (a :meth:`frame`).
 
     In a setting where the transformer rationalizers did not learn the task at all, the claim is not
     tested (and the controls say why) unless the same transformer learns the label as a plain classifier
@@ -345,9 +347,10 @@ def verdict(frame, full_text_targets: dict[str, float] | None = None) -> str:
     untested = [setting for setting in unlearned if setting not in failed]
     failed_note = "".join(_failed_note(frame[frame.setting == setting], full_text[full_text.setting == setting],
                                        targets[setting]) for setting in failed)
+    means = "Means per setting:\n\n" + "\n".join(f"- {part}" for part in parts)
     if len(untested) == frame.setting.nunique():
-        return ("**Not tested at this scale**: " + _untested_reason(*split(frame)[1:], full_text) + " "
-                + "; ".join(parts) + "." + waiting)
+        return paragraphs("**Not tested at this scale**: " + _untested_reason(*split(frame)[1:], full_text), waiting,
+                       means)
     note = ""
     if untested:
         note = (f" Not tested in {', '.join(untested)}: " +
@@ -382,12 +385,13 @@ def verdict(frame, full_text_targets: dict[str, float] | None = None) -> str:
     if at_chance:
         call += (" Not counted: " + ", ".join(f"{c['setting']} {c['method']}" for c in at_chance)
                  + ", where the GRU is better but itself no better than random selection.")
-    rule = (f" By the book's rule (at least {MIN_SEEDS} seeds a side; a difference of mean F1 smaller than the "
-            "larger max-min spread over seeds is no difference): " + "; ".join(map(_comparison_text, found)) + ".")
+    rule = (f"By the book's rule (at least {MIN_SEEDS} seeds a side; a difference of mean F1 smaller than the "
+            "larger max-min spread over seeds is no difference):\n\n"
+            + "\n".join(f"- {_comparison_text(c)}" for c in found))
     tested_rows = frame[frame.run != GRU_AT_PLM_BUDGET]
     named = tested_rows.assign(run=tested_rows.method + " (" + tested_rows.run + ", " + tested_rows.setting + ")")
-    chance = chance_note(named) + (undecided_note(named) if "sampled_S" in named else "")
-    return call + rule + failed_note + chance + note + waiting + " " + "; ".join(parts) + "."
+    return paragraphs(call, rule, failed_note, chance_note(named),
+                   undecided_note(named) if "sampled_S" in named else "", note, waiting, means)
 
 
 def _reaches(full_text, target: float) -> bool:

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 
 from ..models.plm import PreLayerNormCls
 from .needs import Need
+from .runs import not_learned, paragraphs, runs_frame
 from .trained import trained_method, weights_note  # noqa: F401 (weights_note: the chapter's)
 
 RESULT_KIND = "diminishing"
@@ -217,13 +218,40 @@ def compute_run(config: DiminishingConfig, cfg) -> dict:
             "rows": rows}
 
 
-def run(config: DiminishingConfig) -> dict:
-    """Every predictor's stored probe (computed when absent), merged: ``runs``, ``rows`` and ``probes``."""
+def run(config: DiminishingConfig, show_progress: bool = True) -> dict:
+    """Every predictor's stored probe (computed when absent), merged: ``runs`` (with :func:`run_status`),
+    ``rows`` and ``probes``."""
     from ..progress import progress
 
     needs = config.probe_needs()
-    probes = [need.get() for need in progress(needs, "probing predictors", step=1 / max(len(needs), 1))]
-    return merge(probes)
+    probes = [need.get() for need in progress(needs, "probing predictors", step=1 / max(len(needs), 1),
+                                              enabled=show_progress)]
+    result = merge(probes)
+    for cfg, entry in zip(config.train_configs(), result["runs"]):
+        entry.update(run_status(cfg))
+    return result
+
+
+def run_status(cfg) -> dict:
+    """Whether a probed predictor's run learned the task, from its stored result (empty when not stored):
+    a predictor trained on selections that never carried the label has nothing to saturate."""
+    from ..results import load_result
+    from ..train import RESULT_KIND as RUNS
+
+    stored = load_result(RUNS, cfg.identity())
+    if stored is None:
+        return {}
+    row = runs_frame([stored])
+    return {"dev_acc": float(row.dev_acc.iloc[0]), "dev_chance_acc": float(row.dev_chance_acc.iloc[0]),
+            "learned": not not_learned(row)}
+
+
+def learned_only(result: dict) -> tuple[dict, list[dict]]:
+    """``result`` without the probes of predictors whose run did not learn the task, and those runs."""
+    left_out = [run for run in result.get("runs", []) if run.get("learned") is False]
+    drop = {(run["dataset"], run["encoder"], run["seed"]) for run in left_out}
+    rows = [row for row in result["rows"] if (row["dataset"], row["encoder"], row["seed"]) not in drop]
+    return {**result, "rows": rows}, left_out
 
 
 def merge(probes: list[dict]) -> dict:
@@ -273,6 +301,8 @@ def findings(result: dict) -> list[dict]:
     ``norm_rise_after`` is for the pooled representation (the one N2R maximises); transformers add
     ``pre_ln_rise_after`` for the [CLS] state before the last LayerNorm.
     """
+    if not result["rows"]:
+        return []
     table = curves(result)
     out = []
     for (dataset, encoder, form), group in table.groupby(["dataset", "encoder", "form"], sort=False):
@@ -295,11 +325,20 @@ def findings(result: dict) -> list[dict]:
 
 
 def verdict(result: dict) -> str:
-    """Does the norm keep rising after accuracy and cross-entropy saturate? One paragraph from the numbers."""
+    """Does the norm keep rising after accuracy and cross-entropy saturate? The call, then one item per probe.
+
+    Only predictors whose run learned the task count (:func:`learned_only`); the others are named. Where
+    accuracy does not rise with p at all, nothing saturates and that probe makes no call.
+    """
+    result, left_out = learned_only(result)
     parts, calls = [], []
     for f in findings(result):
         where = f"{f['dataset']}, {f['encoder']}, {f['form']} candidates ({f['seeds']} seed(s))"
-        if f["acc_saturates_at"] is None or f["norm_p1"] - f["norm_p0"] < MIN_NORM_RISE * abs(f["norm_p0"]):
+        if f["acc_saturates_at"] is None:
+            parts.append(f"{where}: accuracy does not rise with p ({f['acc_p0']:.1f} → {f['acc_p1']:.1f}%), so "
+                         "nothing saturates to compare the norm with: no call")
+            continue
+        if f["norm_p1"] - f["norm_p0"] < MIN_NORM_RISE * abs(f["norm_p0"]):
             calls.append("no")
             parts.append(f"{where}: accuracy {f['acc_p0']:.1f} → {f['acc_p1']:.1f}%, norm {f['norm_p0']:.2f} → "
                          f"{f['norm_p1']:.2f}: no material rise of the norm (at least "
@@ -312,13 +351,20 @@ def verdict(result: dict) -> str:
                      f"{f['ce_saturates_at'] if f['ce_saturates_at'] is not None else float('nan'):.1f}; "
                      f"{100 * late:.0f}% of the norm's rise ({f['norm_p0']:.2f} → {f['norm_p1']:.2f}) comes after "
                      "both")
+    excluded = "" if not left_out else (
+        "Left out: " + ", ".join(f"{run['dataset']}, {run['encoder']} seed {run['seed']} (dev accuracy "
+                                 f"{run['dev_acc']:.1f}%, majority class {run['dev_chance_acc']:.1f}%)"
+                                 for run in left_out)
+        + ": the RNP run of each did not learn the task, so its predictor has nothing to saturate.")
     if not calls:
-        return "**Pending**: no probe is stored."
+        return paragraphs("**Pending**: no probe of a predictor that learned the task is stored.",
+                          "\n".join(f"- {part}" for part in parts), excluded)
     label = ("**Reproduced at this scale**" if all(c == "yes" for c in calls) else
              "**Partly reproduced at this scale**" if "yes" in calls else "**Not reproduced at this scale**")
-    return (f"{label} (the norm counts as still rising when it rises by at least {100 * MIN_NORM_RISE:.0f}% "
-            f"and at least {100 * LATE_RISE_SHARE:.0f}% of its rise comes after accuracy and cross-entropy "
-            "have covered 90% of theirs): " + "; ".join(parts) + ".")
+    return paragraphs(f"{label} (the norm counts as still rising when it rises by at least "
+                      f"{100 * MIN_NORM_RISE:.0f}% and at least {100 * LATE_RISE_SHARE:.0f}% of its rise comes after "
+                      "accuracy and cross-entropy have covered 90% of theirs):",
+                      "\n".join(f"- {part}" for part in parts), excluded)
 
 
 def transformer_norms(result: dict) -> str:

@@ -25,7 +25,7 @@ from .degeneration import transformer_examples as rationale_examples  # noqa: F4
 from .needs import Need, run_need, stored_need
 from .needs import pending_note as needs_pending_note
 from .runs import (METRICS, MIN_SEEDS, chance_note, compare, not_learned, runs_frame,  # noqa: F401 (compare: the chapter's rule)
-                   signed, undecided_note)
+                   paragraphs, signed, undecided_note)
 
 # PLMR's headline claims (abstract): up to +17 F1 over PLM-based and up to +9 over GRU-based rationalizers.
 PAPER_GAIN_OVER_PLM = 17.0
@@ -243,7 +243,8 @@ def budget_check(frame, baseline: dict, label: str, results: list[dict] | None =
 
 
 def verdict(frame, baseline: dict, label: str) -> str:
-    """PLMR against the best PLM-based and the best GRU-based baseline on one dataset (a paragraph)."""
+    """PLMR against the best PLM-based and the best GRU-based baseline on one dataset: the call, the two
+    comparisons as a list, then notes."""
     rows = frame[frame.dataset_label == label]
     budget = budget_check(frame, baseline, label)
     if budget["full_text_dev_acc"] is None:
@@ -291,9 +292,10 @@ def verdict(frame, baseline: dict, label: str) -> str:
         call = f"**Pending** (fewer than {MIN_SEEDS} seeds of the baselines stored)"
     else:
         call = "**Not reproduced at this scale**"
-    return (f"{call} on {label} (paper: up to +{PAPER_GAIN_OVER_PLM:g} F1 over PLM-based, up to "
-            f"+{PAPER_GAIN_OVER_GRU:g} over GRU-based methods; {seeds} seed(s) of PLMR here): "
-            + "; ".join(parts) + f".{at_chance}{learned} {head}.")
+    comparisons = "\n".join(f"- {part[0].upper()}{part[1:]}" for part in parts)
+    return paragraphs(f"{call} on {label} (paper: up to +{PAPER_GAIN_OVER_PLM:g} F1 over PLM-based, up to "
+                      f"+{PAPER_GAIN_OVER_GRU:g} over GRU-based methods; {seeds} seed(s) of PLMR here):",
+                      comparisons, at_chance, learned, head + ".")
 
 
 def pruning_note(frame, benchmark: dict) -> str:

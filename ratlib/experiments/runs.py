@@ -247,6 +247,11 @@ def compute_statement(summary: dict, what: str) -> str:
 MIN_SEEDS = 3
 
 
+def paragraphs(*texts: str) -> str:
+    """A verdict laid out for reading: its non-empty paragraphs (or lists), separated by blank lines."""
+    return "\n\n".join(text.strip() for text in texts if text.strip())
+
+
 def signed(diff: float) -> str:
     """A difference to one decimal with its sign; one that rounds to zero reads +0.0, never -0.0."""
     return f"{round(diff, 1) + 0.0:+.1f}"

@@ -167,14 +167,17 @@ def _diminishing(profile: str) -> Score | None:
     needs = config.probe_needs()
     if not all(need.stored() for need in needs):
         return None
-    result = dm.merge([need.get() for need in needs])
-    rows = dm.findings(result)
+    result = dm.run(config, show_progress=False)
+    learned, left_out = dm.learned_only(result)
+    rows = dm.findings(learned)
     measured = "; ".join(
-        f"{r['encoder']} {r['form']}: accuracy saturates by p = {r['acc_saturates_at']}, norm "
+        f"{r['dataset']}, {r['encoder']} {r['form']}: accuracy saturates by p = {r['acc_saturates_at']}, norm "
         f"{r['norm_p0']:.2f} → {r['norm_p1']:.2f}, {100 * (r['norm_rise_after'] or 0):.0f}% of its rise after"
         for r in rows)
-    scale = (f"RNP predictors of chapter 3 ({', '.join(sorted({r['dataset'] for r in rows}))}), "
-             f"{len(result['runs'])} run(s), {config.draws} draws")
+    scale = (f"trained RNP predictors ({', '.join(sorted({r['dataset'] for r in rows}))}), "
+             f"{len(result['runs']) - len(left_out)} run(s)"
+             + (f" ({len(left_out)} more left out: their runs did not learn the task)" if left_out else "")
+             + f", {config.draws} draws")
     return Score(measured, scale, verdict_label(dm.verdict(result)))
 
 
