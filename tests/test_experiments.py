@@ -956,6 +956,11 @@ def test_diminishing_design_adds_the_data_cards_rnp_runs_on_synth_aspects_and_li
     monkeypatch.setenv("RATLIB_RESULTS", str(tmp_path / "none"))
     note = dm.pending_note(config)
     assert "RNP (gru) on synth palate, seed(s) 1, 2, 3" in note and "RNP (minilm) on hatexplain" in note
+    assert "did not learn" not in note
+    # a stored run that did not learn is named before anyone retrains it to probe it
+    monkeypatch.setattr(dm, "run_status", lambda cfg: {"learned": False} if cfg.data.aspect == 2 else {})
+    note = dm.pending_note(config)
+    assert "Of these, RNP (gru) on synth palate, seed(s) 1, 2, 3 are stored runs that did not learn" in note
 
 
 def test_degeneration_plm_max_len_truncates_only_the_transformer_budgets_texts():

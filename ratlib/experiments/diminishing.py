@@ -134,15 +134,24 @@ def pending_note(config: DiminishingConfig) -> str:
 
     full = config.full_design()
     absent: dict[str, list[int]] = {}
+    unlearned: dict[str, list[int]] = {}
     for cfg, need in zip(full.train_configs(), full.probe_needs()):
         if not need.stored():
-            absent.setdefault(f"RNP ({cfg.method.encoder}) on {cfg.data.label()}", []).append(cfg.seed)
+            name = f"RNP ({cfg.method.encoder}) on {cfg.data.label()}"
+            absent.setdefault(name, []).append(cfg.seed)
+            if run_status(cfg).get("learned") is False:
+                unlearned.setdefault(name, []).append(cfg.seed)
     if not absent:
         return "Every predictor of the chapter's design is probed."
+    # A stored run that did not learn would be probed only to be left out of the call: say so before
+    # anyone spends a retraining on it.
+    futile = "" if not unlearned else (
+        f" Of these, {seeds_listing(unlearned)} are stored runs that did not learn the task: their probes would be "
+        "left out of the call.")
     return (f"**Not probed yet** ({sum(map(len, absent.values()))} predictors of the chapter's design, left out "
-            f"of the figures and the verdict above): {seeds_listing(absent)}. `python -m ratlib sweep diminishing "
-            "--profile cpu --full-design` trains the runs that are missing (or whose checkpoint is not on the machine) and "
-            "probes them.")
+            f"of the figures and the verdict above): {seeds_listing(absent)}.{futile} `python -m ratlib sweep "
+            "diminishing --profile cpu --full-design` trains the runs that are missing (or whose checkpoint is not on "
+            "the machine) and probes them.")
 
 
 def candidate_masks(gold: np.ndarray, selectable: np.ndarray, p: float, form: str,
