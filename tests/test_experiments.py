@@ -1109,7 +1109,7 @@ def test_selector_ranking_of_a_trained_run_is_stored_with_its_weights_origin(tmp
                       method=MethodConfig(method="rnp", encoder="gru", sparsity=0.2), epochs=1)
     train(cfg, progress=False, log_epochs=False)
     need = sr.ranking_need(cfg)
-    assert not need.stored() and "selector ranking of rnp (gru) on synth aspect 0" in need.label
+    assert not need.stored() and "selector ranking of rnp (gru) on synth appearance, seed" in need.label
     result = need.get()
     assert need.stored() and result["run"]["predictor"] == {"weights": "checkpoint"}
     assert 0.0 <= result["auc"] <= 1.0 and result["texts"] > 0 and result["share"] == 0.2

@@ -42,7 +42,7 @@ def run_need(config) -> Need:
     """The :class:`Need` of one training run."""
     from ..train import RESULT_KIND, train
 
-    label = (f"{config.method.method} ({variant_label(config.method)}) on {config.data.name} aspect {config.data.aspect}"
+    label = (f"{config.method.method} ({variant_label(config.method)}) on {config.data.label()}"
              f"{' correlated' if config.data.correlated else ''}, seed {config.seed}, {config.epochs} epochs")
     return Need(RESULT_KIND, config.identity(), label, lambda: train(config), train=config)
 
