@@ -1138,3 +1138,32 @@ def test_ranking_table_and_note_name_what_each_selector_does():
     assert "plmr_drop (minilm) (its first pruning layer) on synth, seed 1: AUC 0.30, orders the gold words last" in note
     assert sr.ranking_note(table.iloc[:0]) == "No selector ranking is stored yet."
     assert "rnp (minilm) on synth, seed 1: no text to rank" in sr.ranking_note(table.assign(AUC=None))
+
+
+def test_compute_estimate_uses_the_pace_of_the_most_similar_stored_runs(tmp_path):
+    import json
+
+    from ratlib.data.registry import DataConfig
+    from ratlib.experiments.needs import compute_estimate
+    from ratlib.methods import MethodConfig
+    from ratlib.train import TrainConfig
+
+    def cfg(method, encoder, seed, epochs=3, **settings):
+        return TrainConfig(data=DataConfig(name="synth", max_train=64), method=MethodConfig(
+            method=method, encoder=encoder, **settings), seed=seed, epochs=epochs)
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for name, stored, seconds in (("a", cfg("plmr", "minilm", 1), 1800.0), ("b", cfg("plmr", "minilm", 2), 3600.0),
+                                  ("c", cfg("rnp", "minilm", 1), 7200.0)):
+        (runs / f"{name}.json").write_text(json.dumps({"config": stored.identity(), "wall_time_s": seconds},
+                                                      default=str))
+    # same method: the two PLMR runs' mean (45 min); a variant of it counts as the method
+    assert "About 1.5 CPU-hours," in compute_estimate([cfg("plmr", "minilm", 3), cfg("plmr", "minilm", 4,
+                                                                                     plmr_drop_pruned=True)], tmp_path)
+    # no FR run: the encoder's runs on the same data and epochs (mean of 30, 60 and 120 min)
+    assert "About 1.2 CPU-hours," in compute_estimate([cfg("fr", "minilm", 1)], tmp_path)
+    # other epochs: nothing alike is stored
+    assert compute_estimate([cfg("plmr", "minilm", 1, epochs=9)], tmp_path) == ""
+    partial = compute_estimate([cfg("plmr", "minilm", 3), cfg("plmr", "minilm", 1, epochs=9)], tmp_path)
+    assert "About 0.8 CPU-hours for the 1 of them like a stored run" in partial

@@ -19,7 +19,7 @@ from ..encoders import PLM, encoder_kind
 from ..methods import MethodConfig
 from ..methods.recipes import CPU_GRU_LR
 from ..train import TRAINER_VERSION, TrainConfig
-from .needs import Need, missing, run_need, seeds_listing, unique
+from .needs import Need, compute_estimate, missing, run_need, seeds_listing, unique
 from .runs import (MIN_SEEDS, chance_note, compare, not_learned, paragraphs, runs_frame, setting_name, signed,
                    undecided_note)
 
@@ -227,8 +227,9 @@ def pending_note(config: DegenerationConfig) -> str:
             run = role if cfg.method.method == "fulltext" else f"{cfg.method.method} ({role})"
             by_run.setdefault(f"{run} on {setting_name(asdict(cfg.data))}",
                               []).append(cfg.seed)
+    estimate = compute_estimate(list({cfg.key(): cfg for _, cfg in roles if cfg.key() in absent}.values()))
     return (f"**Not stored yet** ({len(absent)} runs of the chapter's design at this budget): "
-            f"{seeds_listing(by_run)}. `python -m ratlib sweep degeneration --profile cpu --full-design` "
+            f"{seeds_listing(by_run)}.{estimate} `python -m ratlib sweep degeneration --profile cpu --full-design` "
             "computes them.")
 
 

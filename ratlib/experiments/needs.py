@@ -79,8 +79,42 @@ def pending_note(config, chapter: str) -> str:
         by_run.setdefault(f"{cfg.method.method} ({variant_label(cfg.method)}) on {cfg.data.label()}",
                           []).append(cfg.seed)
     return (f"**Not stored yet** ({len(absent)} runs of the chapter's design, so the tables above hold fewer "
-            f"seeds): {seeds_listing(by_run)}. `python -m ratlib sweep {chapter} --profile cpu --full-design` "
-            "computes them.")
+            f"seeds): {seeds_listing(by_run)}.{compute_estimate([need.train for need in absent])} "
+            f"`python -m ratlib sweep {chapter} --profile cpu --full-design` computes them.")
+
+
+def _pace_keys(identity: dict) -> list[str]:
+    """What a run's training time depends on, most specific first: method, encoder, data and schedule;
+    then the same without the method (a variant of the same encoder on the same data)."""
+    import json
+
+    method = identity["method"]
+    schedule = {k: v for k, v in identity.items() if k not in ("seed", "method")}
+    rest = json.dumps({"encoder": method["encoder"], **schedule}, sort_keys=True, default=str)
+    return [f"{method['method']} {rest}", rest]
+
+
+def compute_estimate(configs, root=None) -> str:
+    """What training ``configs`` would take at the pace of the stored runs most like each (same method,
+    encoder, data and epochs; else same encoder, data and epochs): " About 3.5 CPU-hours ...", or "" when
+    no stored run is like any of them. Runs stored on other machines count as they ran."""
+    from ..results import iter_results
+    from ..train import RESULT_KIND
+
+    pace: dict[str, list[float]] = {}
+    for result in iter_results(RESULT_KIND, root):
+        for key in _pace_keys(result["config"]):
+            pace.setdefault(key, []).append(result["wall_time_s"])
+    seconds, known = 0.0, 0
+    for cfg in configs:
+        times = next((pace[key] for key in _pace_keys(cfg.identity()) if key in pace), None)
+        if times:
+            seconds, known = seconds + sum(times) / len(times), known + 1
+    if not known:
+        return ""
+    part = "" if known == len(configs) else f" for the {known} of them like a stored run"
+    return (f" About {seconds / 3600:.1f} CPU-hours{part}, at the pace of the stored runs most like each "
+            "(one torch thread a run).")
 
 
 def seeds_listing(by_run: dict[str, list[int]]) -> str:
