@@ -242,6 +242,10 @@ def budget_check(frame, baseline: dict, label: str, results: list[dict] | None =
     return out
 
 
+# What a comparison's call (PLMR is the side compare() is given first) says in words.
+PLMR_CALL_WORDS = {"higher": "PLMR better", "lower": "PLMR worse"}
+
+
 def verdict(frame, baseline: dict, label: str) -> str:
     """PLMR against the best PLM-based and the best GRU-based baseline on one dataset: the call, the two
     comparisons as a list, then notes."""
@@ -272,7 +276,7 @@ def verdict(frame, baseline: dict, label: str) -> str:
             untested.append(name)
         parts.append(f"against the best {name} baseline, {best_run} (F1 {means[best_run]:.1f}), PLMR's F1 "
                      f"{means[plmr.run.iloc[0]]:.1f} differs by {signed(c['diff'])} (larger spread "
-                     f"over seeds {c['spread']:.1f}: {c['call']})")
+                     f"over seeds {c['spread']:.1f}: {PLMR_CALL_WORDS.get(c['call'], c['call'])})")
     seeds = plmr.seed.nunique()
     selecting = rows[rows.method != "fulltext"]
     at_chance = chance_note(selecting) + (undecided_note(selecting) if "sampled_S" in selecting else "")
