@@ -645,6 +645,9 @@ def test_convergence_counts_epochs_and_cpu_minutes_to_within_five_points_of_the_
     c = nm.convergence(result)
     assert c == {"epoch": 4, "cpu_minutes": pytest.approx(4 * 30 * 2 / 60), "best_f1": 50.0}
     assert nm.convergence({"history": _history([46.0, 50.0])})["epoch"] == 1      # already within 5 points
+    # a run that never learned: its flat F1 of 0 is not convergence but a run past its budget
+    never = nm.convergence({"history": _history([0.0] * 40)}, learned=False)
+    assert never == {"epoch": 41, "cpu_minutes": pytest.approx(40 * 30 / 60), "best_f1": 0.0}
 
 
 def n2r_frame(rnp, n2r, mmi_n2r, label="hatexplain", random_f1=30.0):

@@ -23,7 +23,8 @@ from .degeneration import selection_onset, transformer_examples
 from .needs import Need, run_need
 from .needs import pending_note as needs_pending_note
 from .plmr_baselines import HATEXPLAIN, Dataset
-from .runs import METRICS, MIN_SEEDS, chance_note, compare, mean_std_table, paragraphs, runs_frame, signed
+from .runs import (METRICS, MIN_SEEDS, chance_note, compare, mean_std_table, not_learned, paragraphs, runs_frame,
+                   signed)
 
 # N2R's headline claims: +5.1 to +13.5 F1 over MMI (RNP) on its beer/hotel tables; MMI+N2R at least N2R.
 PAPER_GAIN_RANGE = (5.1, 13.5)
@@ -155,7 +156,7 @@ class N2RConfig:
         frame = runs_frame(results)
         frame.insert(0, "dataset_label", [names[r["key"]][0] for r in results])
         frame.insert(2, "run", [names[r["key"]][1] for r in results])
-        conv = [convergence(r) for r in results]
+        conv = [convergence(r, learned=not not_learned(frame.iloc[[i]])) for i, r in enumerate(results)]
         frame["converged_epoch"] = [c["epoch"] for c in conv]
         frame["converged_cpu_min"] = [c["cpu_minutes"] for c in conv]
         frame["best_F1_any_epoch"] = [c["best_f1"] for c in conv]
@@ -164,11 +165,18 @@ class N2RConfig:
         return frame
 
 
-def convergence(result: dict, within: float = CONVERGED_WITHIN) -> dict:
+def convergence(result: dict, within: float = CONVERGED_WITHIN, learned: bool = True) -> dict:
     """First epoch (1-based) whose test F1 is within ``within`` points of the run's best over all epochs,
-    and the CPU-minutes of training until then (epoch times times the run's torch threads)."""
+    and the CPU-minutes of training until then (epoch times times the run's torch threads).
+
+    A run that did not learn the task (``learned`` False) has not converged within its budget, whatever
+    its flat F1 says: its epoch is one past its last and its CPU-minutes all it trained (a lower bound), so
+    it counts as slower than any run that learned.
+    """
     history = result["history"]
     best = max(h["test"]["F1"] for h in history)
+    if not learned:
+        return {"epoch": len(history) + 1, "cpu_minutes": cpu_minutes(result)[-1], "best_f1": best}
     for h, minutes in zip(history, cpu_minutes(result)):
         if h["test"]["F1"] >= best - within:
             return {"epoch": h["epoch"] + 1, "cpu_minutes": minutes, "best_f1": best}
