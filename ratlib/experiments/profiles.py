@@ -55,7 +55,7 @@ CPU_N2R_SEEDS_STORED = {"rnp/hatexplain": (1, 2, 3, 4, 5), "n2r/hatexplain": (1,
                         "mmi_n2r/synth appearance": (1, 2, 3),
                         **{f"{method}/synth {aspect}": seeds for aspect in ("aroma", "palate")
                            for method, seeds in (("rnp", (1,)), ("n2r", ()), ("mmi_n2r", ()))},
-                        "rnp/synth aroma": (1, 2), "rnp/synth palate": (1, 2),
+                        "rnp/synth aroma": (1, 2), "rnp/synth palate": (1, 2), "n2r/synth aroma": (1,),
                         "rnp/hatexplain, minilm": (1, 2, 3), "n2r/hatexplain, minilm": (1, 2, 3),
                         "mmi_n2r/hatexplain, minilm": (1, 2, 3), "plmr/hatexplain, minilm": (1, 2, 3),
                         "plmr + norm step/hatexplain, minilm": (1, 2, 3)}
