@@ -165,10 +165,10 @@ CHAPTERS: dict[str, dict[str, object]] = {
         "smoke": DiminishingConfig(source_profile="smoke", seeds=(1,), fractions=(0.0, 0.5, 1.0), draws=2,
                                    synth_aspects=(1,)),
         # GRU predictors on the generated benchmark's three aspects too (the data card's RNP runs, 40
-        # epochs); stored so far: appearance seed 1, aroma and palate seed 2 (`sweep diminishing
+        # epochs); stored so far: appearance seeds 1-3, aroma and palate seed 2 (`sweep diminishing
         # --full-design`: the rest).
         "cpu": DiminishingConfig(source_profile="cpu", encoders=("gru", "minilm"), seeds=(1, 2, 3),
-                                 synth_aspects=(0, 1, 2), synth_seeds_stored={0: (1,), 1: (2,), 2: (2,)}),
+                                 synth_aspects=(0, 1, 2), synth_seeds_stored={0: (1, 2, 3), 1: (2,), 2: (2,)}),
         "paper": DiminishingConfig(source_profile="paper", encoders=("gru", "bert-base-uncased"),
                                    seeds=(1, 2, 3, 4, 5)),
     },
