@@ -20,8 +20,8 @@ from ..methods import MethodConfig
 from ..methods.recipes import CPU_GRU_LR
 from ..train import TRAINER_VERSION, TrainConfig
 from .needs import Need, compute_estimate, missing, run_need, seeds_listing, unique
-from .runs import (MIN_SEEDS, chance_note, compare, not_learned, paragraphs, runs_frame, setting_name, signed,
-                   undecided_note)
+from .runs import (MIN_SEEDS, bullets, call_words, chance_note, compare, not_learned, paragraphs, runs_frame,
+                   setting_name, signed, undecided_note)
 
 # PLMR Table 1 / protocol.md: F1 on decorrelated Beer-Appearance.
 PAPER_F1 = {("rnp", "gru"): 73.2, ("fr", "gru"): 82.8, ("rnp", "bert"): 14.7, ("fr", "bert"): 29.8,
@@ -279,13 +279,12 @@ def comparisons(frame) -> list[dict]:
     return out
 
 
-# What a comparison's call says about the claim (the GRU side is the "better" one compare() is given).
-_CALL_WORDS = {"higher": "GRU better", "lower": "transformer better", "no difference": "no difference"}
 
 
 def _comparison_text(c: dict) -> str:
     n_gru, n_plm = c["seeds"]
-    call = _CALL_WORDS.get(c["call"], c["call"])
+    # the GRU side is the one compare() is given first
+    call = call_words(c["call"], "GRU better", "transformer better")
     return (f"{c['setting']}, {c['method']}: F1 {c['gru_F1']:.1f} (GRU, {n_gru} seed{'s' * (n_gru != 1)}) vs "
             f"{c['plm_F1']:.1f} ({c['plm']}, {n_plm} seed{'s' * (n_plm != 1)}), difference {signed(c['diff'])}, "
             f"larger spread over seeds {c['spread']:.1f}: {call}")
@@ -348,7 +347,7 @@ def verdict(frame, full_text_targets: dict[str, float] | None = None) -> str:
     untested = [setting for setting in unlearned if setting not in failed]
     failed_note = "".join(_failed_note(frame[frame.setting == setting], full_text[full_text.setting == setting],
                                        targets[setting]) for setting in failed)
-    means = "Means per setting:\n\n" + "\n".join(f"- {part}" for part in parts)
+    means = "Means per setting:\n\n" + bullets(parts)
     if len(untested) == frame.setting.nunique():
         return paragraphs("**Not tested at this scale**: " + _untested_reason(*split(frame)[1:], full_text), waiting,
                        means)
@@ -388,7 +387,7 @@ def verdict(frame, full_text_targets: dict[str, float] | None = None) -> str:
                  + ", where the GRU is better but itself no better than random selection.")
     rule = (f"By the book's rule (at least {MIN_SEEDS} seeds a side; a difference of mean F1 smaller than the "
             "larger max-min spread over seeds is no difference):\n\n"
-            + "\n".join(f"- {_comparison_text(c)}" for c in found))
+            + bullets(map(_comparison_text, found)))
     tested_rows = frame[frame.run != GRU_AT_PLM_BUDGET]
     named = tested_rows.assign(run=tested_rows.method + " (" + tested_rows.run + ", " + tested_rows.setting + ")")
     return paragraphs(call, rule, failed_note, chance_note(named),

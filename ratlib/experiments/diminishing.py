@@ -35,7 +35,7 @@ import torch.nn.functional as F
 
 from ..models.plm import PreLayerNormCls
 from .needs import Need
-from .runs import not_learned, paragraphs, runs_frame
+from .runs import bullets, not_learned, paragraphs, runs_frame
 from .trained import trained_method, weights_note  # noqa: F401 (weights_note: the chapter's)
 
 RESULT_KIND = "diminishing"
@@ -367,13 +367,13 @@ def verdict(result: dict) -> str:
         + ": the RNP run of each did not learn the task, so its predictor has nothing to saturate.")
     if not calls:
         return paragraphs("**Pending**: no probe of a predictor that learned the task is stored.",
-                          "\n".join(f"- {part}" for part in parts), excluded)
+                          bullets(parts), excluded)
     label = ("**Reproduced at this scale**" if all(c == "yes" for c in calls) else
              "**Partly reproduced at this scale**" if "yes" in calls else "**Not reproduced at this scale**")
     return paragraphs(f"{label} (the norm counts as still rising when it rises by at least "
                       f"{100 * MIN_NORM_RISE:.0f}% and at least {100 * LATE_RISE_SHARE:.0f}% of its rise comes after "
                       "accuracy and cross-entropy have covered 90% of theirs):",
-                      "\n".join(f"- {part}" for part in parts), excluded)
+                      bullets(parts), excluded)
 
 
 def transformer_norms(result: dict) -> str:

@@ -23,8 +23,8 @@ from .degeneration import selection_onset, transformer_examples
 from .needs import Need, run_need
 from .needs import pending_note as needs_pending_note
 from .plmr_baselines import HATEXPLAIN, Dataset
-from .runs import (METRICS, MIN_SEEDS, chance_note, compare, mean_std_table, not_learned, paragraphs, runs_frame,
-                   signed)
+from .runs import (METRICS, MIN_SEEDS, bullets, call_words, chance_note, compare, mean_std_table, not_learned,
+                   paragraphs, runs_frame, signed)
 
 # N2R's headline claims: +5.1 to +13.5 F1 over MMI (RNP) on its beer/hotel tables; MMI+N2R at least N2R.
 PAPER_GAIN_RANGE = (5.1, 13.5)
@@ -254,13 +254,13 @@ def verdict(frame, label: str) -> str:
                 "random)")
     else:
         call = "**Not reproduced at this scale**"
-    parts = [f"- {g['comparison'].split(' vs ')[0]} {signed(g['difference'])} F1 against RNP (larger spread over "
-             f"seeds {g['larger seed spread']:.1f}, {g['seeds']} seeds: "
-             f"{ {'higher': 'better', 'lower': 'worse'}.get(g['call'], g['call'])})" for g in gains]
-    detail = [f"- {run} F1 {r.F1:.1f} (random selection at its sparsity {r.random_F1:.1f}, dev accuracy "
+    parts = [f"{g['comparison'].split(' vs ')[0]} {signed(g['difference'])} F1 against RNP (larger spread over "
+             f"seeds {g['larger seed spread']:.1f}, {g['seeds']} seeds: {call_words(g['call'], 'better', 'worse')})"
+             for g in gains]
+    detail = [f"{run} F1 {r.F1:.1f} (random selection at its sparsity {r.random_F1:.1f}, dev accuracy "
               f"{r.dev_acc:.1f}%)" for run, r in means.iterrows()]
     return paragraphs(f"{call} on {label} (paper: +{PAPER_GAIN_RANGE[0]:g} to +{PAPER_GAIN_RANGE[1]:g} F1 over MMI):",
-                      "\n".join(parts), "Means over seeds:\n\n" + "\n".join(detail), chance_note(rows))
+                      bullets(parts), "Means over seeds:\n\n" + bullets(detail), chance_note(rows))
 
 
 def _above_chance(means, run: str) -> bool:

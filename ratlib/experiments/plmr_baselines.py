@@ -25,7 +25,7 @@ from .degeneration import transformer_examples as rationale_examples  # noqa: F4
 from .needs import Need, run_need, stored_need
 from .needs import pending_note as needs_pending_note
 from .runs import (METRICS, MIN_SEEDS, chance_note, compare, not_learned, runs_frame,  # noqa: F401 (compare: the chapter's rule)
-                   paragraphs, signed, undecided_note)
+                   bullets, call_words, paragraphs, signed, undecided_note)
 
 # PLMR's headline claims (abstract): up to +17 F1 over PLM-based and up to +9 over GRU-based rationalizers.
 PAPER_GAIN_OVER_PLM = 17.0
@@ -242,8 +242,9 @@ def budget_check(frame, baseline: dict, label: str, results: list[dict] | None =
     return out
 
 
-# What a comparison's call (PLMR is the side compare() is given first) says in words.
-PLMR_CALL_WORDS = {"higher": "PLMR better", "lower": "PLMR worse"}
+def plmr_call_words(call: str) -> str:
+    """A comparison's call in words (PLMR is the side compare() is given first)."""
+    return call_words(call, "PLMR better", "PLMR worse")
 
 
 def verdict(frame, baseline: dict, label: str) -> str:
@@ -276,7 +277,7 @@ def verdict(frame, baseline: dict, label: str) -> str:
             untested.append(name)
         parts.append(f"against the best {name} baseline, {best_run} (F1 {means[best_run]:.1f}), PLMR's F1 "
                      f"{means[plmr.run.iloc[0]]:.1f} differs by {signed(c['diff'])} (larger spread "
-                     f"over seeds {c['spread']:.1f}: {PLMR_CALL_WORDS.get(c['call'], c['call'])})")
+                     f"over seeds {c['spread']:.1f}: {plmr_call_words(c['call'])})")
     seeds = plmr.seed.nunique()
     selecting = rows[rows.method != "fulltext"]
     at_chance = chance_note(selecting) + (undecided_note(selecting) if "sampled_S" in selecting else "")
@@ -296,7 +297,7 @@ def verdict(frame, baseline: dict, label: str) -> str:
         call = f"**Pending** (fewer than {MIN_SEEDS} seeds of the baselines stored)"
     else:
         call = "**Not reproduced at this scale**"
-    comparisons = "\n".join(f"- {part[0].upper()}{part[1:]}" for part in parts)
+    comparisons = bullets(part[0].upper() + part[1:] for part in parts)
     return paragraphs(f"{call} on {label} (paper: up to +{PAPER_GAIN_OVER_PLM:g} F1 over PLM-based, up to "
                       f"+{PAPER_GAIN_OVER_GRU:g} over GRU-based methods; {seeds} seed(s) of PLMR here):",
                       comparisons, at_chance, learned, head + ".")

@@ -247,6 +247,16 @@ def compute_statement(summary: dict, what: str) -> str:
 MIN_SEEDS = 3
 
 
+def bullets(items) -> str:
+    """A Markdown list, one item per entry (for the verdicts' comparisons)."""
+    return "\n".join(f"- {item}" for item in items)
+
+
+def call_words(call: str, higher: str, lower: str) -> str:
+    """:func:`compare`'s call in a chapter's words for who is better ("higher", "lower"); other calls as they are."""
+    return {"higher": higher, "lower": lower}.get(call, call)
+
+
 def paragraphs(*texts: str) -> str:
     """A verdict laid out for reading: its non-empty paragraphs (or lists), separated by blank lines."""
     return "\n\n".join(text.strip() for text in texts if text.strip())

@@ -133,7 +133,7 @@ def _plmr_main(profile: str, against: str) -> Score | None:
         best = others.groupby("run").F1.mean()
         c = pb.compare(plmr, others[others.run == best.idxmax()])
         measured.append(f"{ds.label}: PLMR F1 {plmr.F1.mean():.1f} vs {best.idxmax()} {best.max():.1f} "
-                        f"({signed(c['diff'])}; {pb.PLMR_CALL_WORDS.get(c['call'], c['call'])})")
+                        f"({signed(c['diff'])}; {pb.plmr_call_words(c['call'])})")
         budget = pb.budget_check(frame, baselines[ds.label], ds.label)
         if not budget["valid"]:
             call = "not tested"
