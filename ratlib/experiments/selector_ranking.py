@@ -4,7 +4,8 @@ A collapsed rationalizer's argmax keeps almost no word while its training sample
 share: every keep-probability sits below 0.5. That leaves two readings: the selector cannot tell the gold
 words from the rest (it scores them alike, or varies in ways unrelated to the rationale), or it does order
 the words, gold ones first, but never pushes them past 0.5. The keep-probabilities p
-(:meth:`~ratlib.methods.base.RationaleMethod.selection_scores`, no noise) on the annotated test texts tell them apart, word level (a word's p by the encoder's piece rule):
+(:meth:`~ratlib.methods.base.RationaleMethod.selection_scores`, no noise) on the annotated test texts tell
+them apart, word level (a word's p by the encoder's piece rule):
 
 * **AUC**: per text, the chance that a gold word gets a higher p than a non-gold word (ties count half),
   averaged over the texts that have both; 0.5 is a selector that cannot tell them apart.
