@@ -390,7 +390,23 @@ def test_scorecard_without_stored_results_is_all_pending(tmp_path, monkeypatch):
     assert len(card) == len(sc.CLAIMS) and set(card.verdict) == {"pending"}
     table = sc.to_html(card)
     assert '<a href="ch03_plmr.html">PLMR beats GRU-based rationalizers by up to 9 F1</a>' in table
-    assert table.count("<tr>") == len(sc.CLAIMS) + 1
+    papers = {claim.paper for claim in sc.CLAIMS}
+    assert table.count("<tr>") == 1 + len(papers) + len(sc.CLAIMS)  # the head, a row per paper, a row per claim
+    assert table.count(sc.VERDICT_COLOURS["pending"]) == len(sc.CLAIMS)
+
+
+def test_scorecard_html_puts_each_dataset_on_a_line_and_colours_each_verdict():
+    import pandas as pd
+
+    frame = pd.DataFrame([{"paper": "N2R", "claim": "N2R < MMI", "chapter": "ch05_n2r",
+                           "measured": "a: n2r +1.0 F1; mmi_n2r -2.0 F1\nb: not stored", "scale": "GRU\nb 40 epochs",
+                           "verdict": "reproduced (a); pending (b)"}])
+    table = sc.to_html(frame)
+    assert "a: n2r +1.0 F1; mmi_n2r -2.0 F1<br>b: not stored" in table and "N2R &lt; MMI" in table
+    assert table.index(sc.VERDICT_COLOURS["reproduced"]) < table.index("reproduced (a)") \
+        < table.index(sc.VERDICT_COLOURS["pending"]) < table.index("pending (b)")
+    assert sc.verdict_colour("partly reproduced (where tested)") == sc.VERDICT_COLOURS["partly reproduced"]
+    assert sc.verdict_colour("not reproduced") != sc.verdict_colour("reproduced")
 
 
 def test_scorecard_reads_the_stored_cpu_results():

@@ -13,16 +13,16 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from .runs import signed
+from .runs import call_words, signed
 
 VERDICT_LABELS = ("reproduced", "partly reproduced", "not reproduced", "not tested", "pending")
 
 
 @dataclass(frozen=True)
 class Score:
-    measured: str   # the number(s) we measured, briefly
-    scale: str      # data, model, budget and seeds
-    verdict: str    # one of VERDICT_LABELS (plus a qualifier, e.g. "reproduced (1 seed)")
+    measured: str   # the number(s) we measured, briefly; one line per dataset or encoder
+    scale: str      # data, model, budget and seeds; one line per dataset
+    verdict: str    # VERDICT_LABELS (plus a qualifier, e.g. "reproduced (1 seed)"); per dataset joined by "; "
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def verdict_label(text: str) -> str:
     """The verdict a chapter's verdict paragraph opens with (``**Partly reproduced ...**`` -> partly reproduced)."""
     match = re.match(r"\s*\*\*([^*]+)\*\*", text)
     head = (match.group(1) if match else text).strip().lower()
-    for label in ("partly reproduced", "not reproduced", "not tested", "reproduced", "pending"):
+    for label in VERDICT_LABELS:
         if head.startswith(label):
             rest = head[len(label):].strip(" :.")
             return label + (f" ({rest})" if rest and rest != "at this scale" and rest != "at this budget" else "")
@@ -68,7 +68,7 @@ def _homogeneity(profile: str) -> Score | None:
     result = need.get()
     v = hx.verdict(result)
     rows = hx.findings(result)
-    measured = "; ".join(f"{r['encoder']}: mean token cosine {r['cosine_early']:.2f} → {r['cosine_late']:.2f} "
+    measured = "\n".join(f"{r['encoder']}: mean token cosine {r['cosine_early']:.2f} → {r['cosine_late']:.2f} "
                          "(first → last third of the layers)" for r in rows if "cosine_early" in r)
     cfg = result["config"]
     return Score(measured, f"{cfg['n_sentences']} reviews x {len(cfg['seeds'])} seeds, "
@@ -94,12 +94,12 @@ def _degeneration(profile: str) -> Score | None:
             continue
         measured.append(f"{setting}: mean F1 {gru.F1.mean():.1f} (GRU) vs {plm.F1.mean():.1f} (MiniLM), MiniLM "
                         f"dev accuracy {plm.dev_acc.mean():.1f}%")
-    measured = "; ".join(measured)
+    measured = "\n".join(measured)
     scale = (f"generated reviews: MiniLM {config.plm_budget_label()}, GRU "
              f"{config.gru_epochs} epochs"
-             + "".join(f"; {ds.label}: MiniLM {ds.plm_epochs} epochs, GRU {ds.gru_epochs} (chapter 3's runs)"
+             + "".join(f"\n{ds.label}: MiniLM {ds.plm_epochs} epochs, GRU {ds.gru_epochs} (chapter 3's runs)"
                        for ds in config.datasets)
-             + f"; seeds {', '.join(map(str, config.seeds))}")
+             + f"\nseeds {', '.join(map(str, config.seeds))}")
     # the page's verdict: full-text controls judged against the same budget targets
     targets = dg.full_text_targets(dg.bag_of_ngrams_dev_acc(profile, config.aspect))
     return Score(measured, scale, verdict_label(dg.verdict(frame, targets)))
@@ -147,9 +147,9 @@ def _plmr_main(profile: str, against: str) -> Score | None:
     if not tested:
         return None
     seeds = frame[frame.method == "plmr"].seed.nunique()
-    scale = "; ".join(f"{ds.label}, {config.encoder} {ds.plm_epochs} epochs, GRU {ds.gru_epochs} epochs"
-                      for ds in tested) + f"; {seeds} PLMR seed(s)"
-    return Score("; ".join(measured), scale, _per_dataset(verdicts))
+    scale = "\n".join(f"{ds.label}, {config.encoder} {ds.plm_epochs} epochs, GRU {ds.gru_epochs} epochs"
+                      for ds in tested) + f"\n{seeds} PLMR seed(s)"
+    return Score("\n".join(measured), scale, _per_dataset(verdicts))
 
 
 def _per_dataset(verdicts: list[tuple[str, str]]) -> str:
@@ -170,7 +170,7 @@ def _diminishing(profile: str) -> Score | None:
     result = dm.run(config, show_progress=False)
     learned, left_out = dm.learned_only(result)
     rows = dm.findings(learned)
-    measured = "; ".join(
+    measured = "\n".join(
         f"{r['dataset']}, {r['encoder']} {r['form']}: accuracy saturates by p = {r['acc_saturates_at']}, norm "
         f"{r['norm_p0']:.2f} → {r['norm_p1']:.2f}, {100 * (r['norm_rise_after'] or 0):.0f}% of its rise after"
         for r in rows)
@@ -235,8 +235,8 @@ def _split(profile: str) -> Score | None:
         verdicts.append((verdict_label(sa.verdict(rows, check, config.grid())), ds.label))
     if not scales:
         return None
-    scale = f"{config.encoder} ({config.n_layers} layers); " + "; ".join(scales)
-    return Score("; ".join(measured), scale, _per_dataset(verdicts))
+    scale = f"{config.encoder} ({config.n_layers} layers)\n" + "\n".join(scales)
+    return Score("\n".join(measured), scale, _per_dataset(verdicts))
 
 
 def _n2r(profile: str, what: str) -> Score | None:
@@ -270,7 +270,9 @@ def _n2r(profile: str, what: str) -> Score | None:
                 verdict = ("reproduced" if all(c == good for c in said) else
                            "partly reproduced" if good in said else "not reproduced")
         unit = " epochs" if what == "speed" else " F1"
-        parts = [f"{c['comparison']} {signed(c['difference'])}{unit} ({c['call']})" for c in shown if c is not None]
+        words = ("slower", "faster") if what == "speed" else ("better", "worse")  # higher, lower in its unit
+        parts = [f"{c['comparison']} {signed(c['difference'])}{unit} ({call_words(c['call'], *words)})"
+                 for c in shown if c is not None]
         measured.append(f"{label}: " + ("; ".join(parts) if parts else "not stored"))
         verdicts.append(f"{verdict} ({label})")
     seeds = frame.groupby(["dataset_label", "run"]).seed.nunique()
@@ -278,7 +280,7 @@ def _n2r(profile: str, what: str) -> Score | None:
              + "".join(f"; {config.plm_label(ds)} {ds.plm_epochs} epochs" for ds in config.datasets
                        if ds.label in config.plm_datasets)
              + f"; {seeds.min()}-{seeds.max()} seeds per method")
-    return Score("; ".join(measured), scale, "; ".join(verdicts))
+    return Score("\n".join(measured), scale, "; ".join(verdicts))
 
 
 CLAIMS: tuple[Claim, ...] = (
@@ -317,20 +319,49 @@ def scorecard(profile: str, claims=CLAIMS):
     return pd.DataFrame(rows)
 
 
+PAPER_NAMES = {"PLMR": "PLMR (Yuan et al., KDD 2025)", "N2R": "N2R (Liu et al., ICLR 2025)"}
+
+# A verdict's background, so a reader can scan the column: green, amber, red, grey (the label is always written;
+# its text stays dark so the light backgrounds read in the dark theme too).
+VERDICT_COLOURS = {"reproduced": "#d9efd9", "partly reproduced": "#f8ecc4", "not reproduced": "#f4d4d4",
+                   "not tested": "#e8e8e8", "pending": "#e8e8e8"}
+
+
+def verdict_colour(verdict: str) -> str:
+    """The background of one verdict ("partly reproduced (synth appearance)" -> amber)."""
+    for label in VERDICT_LABELS:
+        if verdict.startswith(label):
+            return VERDICT_COLOURS[label]
+    return VERDICT_COLOURS["pending"]
+
+
 def to_html(frame) -> str:
-    """The scorecard as an HTML table, each claim linking to its chapter's page (a sibling page).
+    """The scorecard as an HTML table: one group of rows per paper, each claim linking to its chapter's page
+    (a sibling page), its verdict(s) coloured, and each dataset's measurement and scale on a line of its own.
 
     HTML rather than Markdown: a notebook's Markdown output is rendered without the table extension.
     """
     import html
 
-    head = "".join(f"<th>{h}</th>" for h in ("paper", "claim", "measured", "scale", "verdict"))
+    def lines(text: str) -> str:  # a score text puts each dataset (or encoder) on a line
+        return "<br>".join(html.escape(part) for part in text.split("\n")) if text else "—"
+
+    def verdicts(text: str) -> str:
+        return "".join(f'<div style="background:{verdict_colour(part)};color:#1a1a1a;padding:2px 6px;margin:2px 0;'
+                       f'border-radius:4px"><b>{html.escape(part)}</b></div>' for part in text.split("; "))
+
+    left = ' style="text-align:left;vertical-align:top"'
+    widths = {"claim": "24%", "verdict": "20%", "measured": "36%", "scale": "20%"}
+    head = "".join(f'<th{left[:-1]};width:{w}">{h}</th>' for h, w in widths.items())
     rows = []
-    for r in frame.itertuples():
-        claim = html.escape(r.claim)
-        if r.chapter != "not written yet":
-            claim = f'<a href="{r.chapter}.html">{claim}</a>'
-        cells = [html.escape(r.paper), claim, html.escape(r.measured or "—"), html.escape(r.scale or "—"),
-                 f"<b>{html.escape(r.verdict)}</b>"]
-        rows.append("<tr>" + "".join(f'<td style="text-align:left">{c}</td>' for c in cells) + "</tr>")
-    return f'<table class="scorecard"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    for paper, claims in frame.groupby("paper", sort=False):
+        rows.append(f'<tr><th colspan="{len(widths)}"{left}>{html.escape(PAPER_NAMES.get(paper, paper))}</th></tr>')
+        for r in claims.itertuples():
+            claim = html.escape(r.claim)
+            if r.chapter != "not written yet":
+                claim = f'<a href="{r.chapter}.html">{claim}</a>'
+            cells = [claim, verdicts(r.verdict), lines(r.measured),
+                     f'<span style="font-size:90%">{lines(r.scale)}</span>']
+            rows.append("<tr>" + "".join(f"<td{left}>{c}</td>" for c in cells) + "</tr>")
+    return (f'<table class="scorecard" style="width:100%;font-size:90%"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
