@@ -330,6 +330,21 @@ def test_compare_calls_differences_within_the_seed_spread_no_difference():
     assert pb.compare(pd.DataFrame({"F1": [10.0]}), a)["call"].startswith("fewer than 3 seeds")
 
 
+def test_seeds_apart_names_a_no_difference_whose_seeds_do_not_overlap():
+    from ratlib.experiments.runs import compare, seeds_apart
+
+    learned = pd.DataFrame({"F1": [83.2, 83.7, 86.2]})
+    one_never_learned = pd.DataFrame({"F1": [0.0, 70.5, 62.0]})      # spread 70.5 > the difference of 40.2
+    c = compare(learned, one_never_learned)
+    assert c["call"] == "no difference" and c["ranges"] == ((83.2, 86.2), (0.0, 70.5))
+    assert seeds_apart(c, "n2r", "rnp") == "every n2r seed above every rnp seed (83.2 to 86.2 vs 0.0 to 70.5)"
+    assert seeds_apart(compare(one_never_learned, learned), "rnp", "n2r").startswith("every rnp seed below")
+    overlapping = compare(learned, pd.DataFrame({"F1": [0.0, 84.0, 62.0]}))
+    assert overlapping["call"] == "no difference" and seeds_apart(overlapping, "n2r", "rnp") == ""
+    decided = compare(learned, pd.DataFrame({"F1": [60.0, 61.0, 62.0]}))
+    assert decided["call"] == "higher" and seeds_apart(decided, "n2r", "rnp") == ""   # the rule already says so
+
+
 @pytest.mark.parametrize("plmr_f1s, label", [
     ((70.0, 72.0, 74.0), "Reproduced at this scale"),        # above both baselines by more than the spread
     ((40.0, 42.0, 44.0), "Partly reproduced"),               # above the PLM baseline, below the GRU one
@@ -690,6 +705,15 @@ def test_n2r_gains_at_or_below_random_selection_do_not_reproduce_the_claim():
     text = nm.verdict(n2r_frame((20.0, 22.0, 24.0), (40.0,) * 3, (41.0,) * 3, random_f1=45.0), "hatexplain")
     assert text.startswith("**Not reproduced at this scale** (higher F1 than RNP, but no better"), text
     assert "Not above chance: mmi_n2r (F1 41.0 vs 45.0" in text
+
+
+def test_n2r_verdict_says_when_every_seed_is_above_although_the_rule_sees_no_difference():
+    text = nm.verdict(n2r_frame((0.0, 70.5, 62.0), (83.2, 83.7, 86.2), (40.0, 50.0, 60.0), label="synth palate"),
+                      "synth palate")
+    assert text.startswith("**Not reproduced at this scale**"), text      # the rule's call stands
+    assert ("n2r +40.2 F1 against RNP (larger spread over seeds 70.5, 3 vs 3 seeds: no difference; yet every n2r "
+            "seed above every rnp seed (83.2 to 86.2 vs 0.0 to 70.5))") in text
+    assert "mmi_n2r +5.8 F1 against RNP (larger spread over seeds 70.5, 3 vs 3 seeds: no difference)" in text
 
 
 def test_n2r_comparisons_include_convergence_and_mmi_n2r_against_n2r():

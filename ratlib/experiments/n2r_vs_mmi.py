@@ -24,7 +24,7 @@ from .needs import Need, run_need
 from .needs import pending_note as needs_pending_note
 from .plmr_baselines import HATEXPLAIN, Dataset
 from .runs import (METRICS, MIN_SEEDS, bullets, call_words, chance_note, compare, mean_std_table, not_learned,
-                   paragraphs, runs_frame, signed)
+                   paragraphs, runs_frame, seeds_apart, signed)
 
 # N2R's headline claims: +5.1 to +13.5 F1 over MMI (RNP) on its beer/hotel tables; MMI+N2R at least N2R.
 PAPER_GAIN_RANGE = (5.1, 13.5)
@@ -226,7 +226,8 @@ def comparisons(frame, label: str) -> list[dict]:
             c = compare(a, b, metric)
             out.append({"dataset": label, "comparison": f"{better} vs {worse}", "metric": metric,
                         "seeds": f"{len(a)} vs {len(b)}", "difference": round(c["diff"], 1),
-                        "larger seed spread": round(c["spread"], 1), "call": c["call"]})
+                        "larger seed spread": round(c["spread"], 1), "call": c["call"],
+                        "seeds apart": seeds_apart(c, better, worse)})
     return out
 
 
@@ -255,8 +256,8 @@ def verdict(frame, label: str) -> str:
     else:
         call = "**Not reproduced at this scale**"
     parts = [f"{g['comparison'].split(' vs ')[0]} {signed(g['difference'])} F1 against RNP (larger spread over "
-             f"seeds {g['larger seed spread']:.1f}, {g['seeds']} seeds: {call_words(g['call'], 'better', 'worse')})"
-             for g in gains]
+             f"seeds {g['larger seed spread']:.1f}, {g['seeds']} seeds: {call_words(g['call'], 'better', 'worse')}"
+             + (f"; yet {g['seeds apart']}" if g["seeds apart"] else "") + ")" for g in gains]
     detail = [f"{run} F1 {r.F1:.1f} (random selection at its sparsity {r.random_F1:.1f}, dev accuracy "
               f"{r.dev_acc:.1f}%)" for run, r in means.iterrows()]
     return paragraphs(f"{call} on {label} (paper: +{PAPER_GAIN_RANGE[0]:g} to +{PAPER_GAIN_RANGE[1]:g} F1 over MMI):",

@@ -271,8 +271,8 @@ def _n2r(profile: str, what: str) -> Score | None:
                            "partly reproduced" if good in said else "not reproduced")
         unit = " epochs" if what == "speed" else " F1"
         words = ("slower", "faster") if what == "speed" else ("better", "worse")  # higher, lower in its unit
-        parts = [f"{c['comparison']} {signed(c['difference'])}{unit} ({call_words(c['call'], *words)})"
-                 for c in shown if c is not None]
+        parts = [f"{c['comparison']} {signed(c['difference'])}{unit} ({call_words(c['call'], *words)}"
+                 + (f"; yet {c['seeds apart']}" if c["seeds apart"] else "") + ")" for c in shown if c is not None]
         measured.append(f"{label}: " + ("; ".join(parts) if parts else "not stored"))
         verdicts.append(f"{verdict} ({label})")
     seeds = frame.groupby(["dataset_label", "run"]).seed.nunique()
