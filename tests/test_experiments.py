@@ -424,6 +424,17 @@ def test_scorecard_html_puts_each_dataset_on_a_line_and_colours_each_verdict():
     assert sc.verdict_colour("not reproduced") != sc.verdict_colour("reproduced")
 
 
+def test_scorecard_tally_counts_each_datasets_verdict_of_a_claim():
+    import pandas as pd
+
+    frame = pd.DataFrame({"verdict": ["reproduced (a); pending (b); not reproduced (c, minilm)",
+                                      "not reproduced", "partly reproduced (where tested)"]})
+    tally = sc.verdict_tally(frame).iloc[:, 0]
+    assert list(tally.index) == list(sc.VERDICT_LABELS)
+    assert tally.to_dict() == {"reproduced": 1, "partly reproduced": 1, "not reproduced": 2, "not tested": 0,
+                               "pending": 1}
+
+
 def test_scorecard_reads_the_stored_cpu_results():
     card = sc.scorecard("cpu").set_index("chapter")
     homogeneity = card.loc["ch01_token_homogeneity"]

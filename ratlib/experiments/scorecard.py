@@ -327,12 +327,31 @@ VERDICT_COLOURS = {"reproduced": "#d9efd9", "partly reproduced": "#f8ecc4", "not
                    "not tested": "#e8e8e8", "pending": "#e8e8e8"}
 
 
-def verdict_colour(verdict: str) -> str:
-    """The background of one verdict ("partly reproduced (synth appearance)" -> amber)."""
+def verdict_base(verdict: str) -> str:
+    """The label one verdict starts with ("partly reproduced (synth appearance)" -> "partly reproduced")."""
     for label in VERDICT_LABELS:
         if verdict.startswith(label):
-            return VERDICT_COLOURS[label]
-    return VERDICT_COLOURS["pending"]
+            return label
+    return "pending"
+
+
+def verdict_colour(verdict: str) -> str:
+    """The background of one verdict ("partly reproduced (synth appearance)" -> amber)."""
+    return VERDICT_COLOURS[verdict_base(verdict)]
+
+
+def verdict_tally(frame):
+    """How many verdicts carry each label, counting each dataset's (or encoder's) verdict of a claim once.
+
+    A claim judged on four datasets counts four times: its verdicts may differ, and a tally of the joined
+    texts would list every combination once.
+    """
+    import pandas as pd
+
+    parts = [verdict_base(part) for text in frame["verdict"] for part in text.split("; ")]
+    counts = pd.Series(parts, dtype=object).value_counts()
+    return pd.DataFrame({"verdicts (claim x dataset)": [int(counts.get(label, 0)) for label in VERDICT_LABELS]},
+                        index=pd.Index(VERDICT_LABELS, name="verdict"))
 
 
 def to_html(frame) -> str:
