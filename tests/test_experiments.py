@@ -712,6 +712,17 @@ def test_n2r_verdict_calls_each_gain_over_rnp_by_the_books_rule(n2r, mmi_n2r, la
     assert "rnp F1 42.0" in text
 
 
+def test_n2r_verdict_waits_for_a_variant_stored_elsewhere_but_not_on_this_dataset():
+    frame = n2r_frame((40.0, 42.0, 44.0), (60.0, 61.0, 62.0), (60.0, 61.0, 62.0))
+    aroma = n2r_frame((0.0, 0.0, 0.0), (3.8, 44.5, 26.2), (), label="synth aroma")
+    text = nm.verdict(pd.concat([frame, aroma]), "synth aroma")
+    assert text.startswith("**Pending** (fewer than 3 seeds"), text
+    assert "- mmi_n2r: no seed stored yet" in text
+    # where the design has no MMI+N2R at all, N2R alone is called
+    only_n2r = aroma[aroma.run != "mmi_n2r"]
+    assert nm.verdict(only_n2r, "synth aroma").startswith("**Not reproduced at this scale**")
+
+
 def test_n2r_gains_at_or_below_random_selection_do_not_reproduce_the_claim():
     text = nm.verdict(n2r_frame((20.0, 22.0, 24.0), (40.0,) * 3, (41.0,) * 3, random_f1=45.0), "hatexplain")
     assert text.startswith("**Not reproduced at this scale** (higher F1 than RNP, but no better"), text

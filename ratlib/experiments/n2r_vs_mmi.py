@@ -240,11 +240,13 @@ def verdict(frame, label: str) -> str:
     gains = [g for g in gains if g is not None]
     if not gains:
         return f"**Pending** on {label}: RNP and an N2R variant are not both stored."
+    # A variant the design runs (it is stored on another dataset) but not stored here yet: no call without it.
+    unstored = [m for m in ("n2r", "mmi_n2r") if m in set(frame.run) and m not in set(rows.run)]
     means = rows.groupby("run")[["F1", "random_F1", "dev_acc"]].mean()
     # A gain counts only where the N2R variant also selects better than random words would.
     wins = [g for g in gains if g["call"] == "higher"]
     real = [g for g in wins if _above_chance(means, g["comparison"].split(" vs ")[0])]
-    if any(g["call"].startswith("fewer than") for g in gains):
+    if unstored or any(g["call"].startswith("fewer than") for g in gains):
         call = f"**Pending** (fewer than {MIN_SEEDS} seeds of a compared method stored)"
     elif len(real) == len(gains):
         call = "**Reproduced at this scale**"
@@ -258,6 +260,7 @@ def verdict(frame, label: str) -> str:
     parts = [f"{g['comparison'].split(' vs ')[0]} {signed(g['difference'])} F1 against RNP (larger spread over "
              f"seeds {g['larger seed spread']:.1f}, {g['seeds']} seeds: {call_words(g['call'], 'better', 'worse')}"
              + (f"; yet {g['seeds apart']}" if g["seeds apart"] else "") + ")" for g in gains]
+    parts += [f"{m}: no seed stored yet" for m in unstored]
     detail = [f"{run} F1 {r.F1:.1f} (random selection at its sparsity {r.random_F1:.1f}, dev accuracy "
               f"{r.dev_acc:.1f}%)" for run, r in means.iterrows()]
     return paragraphs(f"{call} on {label} (paper: +{PAPER_GAIN_RANGE[0]:g} to +{PAPER_GAIN_RANGE[1]:g} F1 over MMI):",
