@@ -723,6 +723,17 @@ def test_n2r_verdict_waits_for_a_variant_stored_elsewhere_but_not_on_this_datase
     assert nm.verdict(only_n2r, "synth aroma").startswith("**Not reproduced at this scale**")
 
 
+def test_chance_note_tells_a_run_that_selects_nothing_from_one_at_chance():
+    from ratlib.experiments.runs import chance_note
+
+    rows = pd.DataFrame({"run": ["rnp", "rnp", "fr", "n2r"], "F1": [0.0, 0.0, 10.0, 50.0],
+                         "random_F1": [0.0, 0.0, 12.0, 15.0]})
+    note = chance_note(rows)
+    assert "Not above chance: fr (F1 10.0 vs 12.0" in note and "rnp (F1" not in note
+    assert "Selecting nothing: rnp (no word kept" in note and "n2r" not in note
+    assert chance_note(rows[rows.run == "n2r"]) == ""
+
+
 def test_n2r_gains_at_or_below_random_selection_do_not_reproduce_the_claim():
     text = nm.verdict(n2r_frame((20.0, 22.0, 24.0), (40.0,) * 3, (41.0,) * 3, random_f1=45.0), "hatexplain")
     assert text.startswith("**Not reproduced at this scale** (higher F1 than RNP, but no better"), text

@@ -89,11 +89,17 @@ def chance_note(rows) -> str:
     sparsity (``random_F1``), or "" when every run is above it."""
     means = rows.groupby("run")[["F1", "random_F1"]].mean()
     chance = means[means.F1 <= means.random_F1]
-    if chance.empty:
-        return ""
-    return (" Not above chance: " + ", ".join(f"{run} (F1 {r.F1:.1f} vs {r.random_F1:.1f} for random selection at "
-                                              "its sparsity)" for run, r in chance.iterrows())
-            + " select no better than random words would.")
+    # Random selection at sparsity 0 scores 0 too: such runs select nothing, which is worth saying as such.
+    empty, chance = chance[chance.random_F1 == 0], chance[chance.random_F1 > 0]
+    note = ""
+    if not chance.empty:
+        note += (" Not above chance: " + ", ".join(f"{run} (F1 {r.F1:.1f} vs {r.random_F1:.1f} for random selection "
+                                                   "at its sparsity)" for run, r in chance.iterrows())
+                 + " select no better than random words would.")
+    if not empty.empty:
+        note += (" Selecting nothing: " + ", ".join(empty.index)
+                 + " (no word kept on the test set, so nothing to score against chance).")
+    return note
 
 
 # An argmax selection below this share (%) is empty in all but name; a sampled one above UNDECIDED_SAMPLED
