@@ -54,7 +54,7 @@ CPU_N2R_SEEDS_STORED = {"rnp/hatexplain": (1, 2, 3, 4, 5), "n2r/hatexplain": (1,
                         "rnp/synth appearance": (1, 2, 3), "n2r/synth appearance": (1, 2, 3),
                         "mmi_n2r/synth appearance": (1, 2, 3),
                         "rnp/synth aroma": (1, 2, 3), "n2r/synth aroma": (1, 2, 3), "mmi_n2r/synth aroma": (),
-                        "rnp/synth palate": (1, 2, 3), "n2r/synth palate": (1, 2, 3), "mmi_n2r/synth palate": (1,),
+                        "rnp/synth palate": (1, 2, 3), "n2r/synth palate": (1, 2, 3), "mmi_n2r/synth palate": (1, 2, 3),
                         "rnp/hatexplain, minilm": (1, 2, 3), "n2r/hatexplain, minilm": (1, 2, 3),
                         "mmi_n2r/hatexplain, minilm": (1, 2, 3), "plmr/hatexplain, minilm": (1, 2, 3),
                         "plmr + norm step/hatexplain, minilm": (1, 2, 3)}
