@@ -76,7 +76,8 @@ CPU_SPLIT_SEEDS_STORED = {**{f"{s},{e}": (1, 2) for s in range(4) for e in range
 # On the generated appearance reviews (chapter 3's transformer budget there) the first splits are stored.
 CPU_SPLIT_SEEDS_STORED.update({f"{label}/synth appearance": () for label in list(CPU_SPLIT_SEEDS_STORED)})
 CPU_SPLIT_SEEDS_STORED.update({"0,1/synth appearance": (1, 2), "0,2/synth appearance": (1, 2),
-                               "0,3/synth appearance": (1,), "1,3/synth appearance": (1, 2),
+                               "0,3/synth appearance": (1, 2), "0,4/synth appearance": (1,),
+                               "1,3/synth appearance": (1, 2),
                                "predictor warm-up/synth appearance": (1,)})
 
 CHAPTERS: dict[str, dict[str, object]] = {
