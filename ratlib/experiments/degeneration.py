@@ -21,7 +21,7 @@ from ..methods.recipes import CPU_GRU_LR
 from ..train import TRAINER_VERSION, TrainConfig
 from .needs import Need, compute_estimate, missing, run_need, seeds_listing, unique
 from .runs import (MIN_SEEDS, bullets, call_words, chance_note, compare, not_learned, paragraphs, runs_frame,
-                   seeds_apart, setting_name, signed, undecided_note)
+                   seeds_apart, setting_name, signed, undecided_note, yet_clause)
 
 # PLMR Table 1 / protocol.md: F1 on decorrelated Beer-Appearance.
 PAPER_F1 = {("rnp", "gru"): 73.2, ("fr", "gru"): 82.8, ("rnp", "bert"): 14.7, ("fr", "bert"): 29.8,
@@ -286,7 +286,7 @@ def _comparison_text(c: dict) -> str:
     return (f"{c['setting']}, {c['method']}: F1 {c['gru_F1']:.1f} (GRU, {n_gru} seed{'s' * (n_gru != 1)}) vs "
             f"{c['plm_F1']:.1f} ({c['plm']}, {n_plm} seed{'s' * (n_plm != 1)}), difference {signed(c['diff'])}, "
             f"larger spread over seeds {c['spread']:.1f}: {call}"
-            + (f"; yet {apart}" if (apart := seeds_apart(c, "GRU", c["plm"])) else ""))
+            + yet_clause(seeds_apart(c, "GRU", c["plm"])))
 
 
 def _seed_count(group) -> str:

@@ -24,7 +24,7 @@ from .needs import Need, run_need
 from .needs import pending_note as needs_pending_note
 from .plmr_baselines import HATEXPLAIN, Dataset
 from .runs import (METRICS, MIN_SEEDS, bullets, call_words, chance_note, compare, mean_std_table, not_learned,
-                   paragraphs, runs_frame, seeds_apart, signed)
+                   paragraphs, runs_frame, seeds_apart, signed, yet_clause)
 
 # N2R's headline claims: +5.1 to +13.5 F1 over MMI (RNP) on its beer/hotel tables; MMI+N2R at least N2R.
 PAPER_GAIN_RANGE = (5.1, 13.5)
@@ -259,7 +259,7 @@ def verdict(frame, label: str) -> str:
         call = "**Not reproduced at this scale**"
     parts = [f"{g['comparison'].split(' vs ')[0]} {signed(g['difference'])} F1 against RNP (larger spread over "
              f"seeds {g['larger seed spread']:.1f}, {g['seeds']} seeds: {call_words(g['call'], 'better', 'worse')}"
-             + (f"; yet {g['seeds apart']}" if g["seeds apart"] else "") + ")" for g in gains]
+             + yet_clause(g["seeds apart"]) + ")" for g in gains]
     parts += [f"{m}: no seed stored yet" for m in unstored]
     detail = [f"{run} F1 {r.F1:.1f} (random selection at its sparsity {r.random_F1:.1f}, dev accuracy "
               f"{r.dev_acc:.1f}%)" for run, r in means.iterrows()]

@@ -25,7 +25,7 @@ from .degeneration import transformer_examples as rationale_examples  # noqa: F4
 from .needs import Need, run_need, stored_need
 from .needs import pending_note as needs_pending_note
 from .runs import (METRICS, MIN_SEEDS, chance_note, compare, not_learned, runs_frame,  # noqa: F401 (compare: the chapter's rule)
-                   bullets, call_words, paragraphs, seeds_apart, signed, undecided_note)
+                   bullets, call_words, paragraphs, seeds_apart, signed, undecided_note, yet_clause)
 
 # PLMR's headline claims (abstract): up to +17 F1 over PLM-based and up to +9 over GRU-based rationalizers.
 PAPER_GAIN_OVER_PLM = 17.0
@@ -278,7 +278,7 @@ def verdict(frame, baseline: dict, label: str) -> str:
         parts.append(f"against the best {name} baseline, {best_run} (F1 {means[best_run]:.1f}), PLMR's F1 "
                      f"{means[plmr.run.iloc[0]]:.1f} differs by {signed(c['diff'])} (larger spread "
                      f"over seeds {c['spread']:.1f}: {plmr_call_words(c['call'])}"
-                     + (f"; yet {apart}" if (apart := seeds_apart(c, "PLMR", best_run)) else "") + ")")
+                     + yet_clause(seeds_apart(c, "PLMR", best_run)) + ")")
     seeds = plmr.seed.nunique()
     selecting = rows[rows.method != "fulltext"]
     at_chance = chance_note(selecting) + (undecided_note(selecting) if "sampled_S" in selecting else "")

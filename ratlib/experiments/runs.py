@@ -309,3 +309,8 @@ def seeds_apart(c: dict, first: str, second: str) -> str:
     side = "above" if a_low > b_high else "below"
     return (f"every {first} seed {side} every {second} seed ({a_low:.1f} to {a_high:.1f} vs {b_low:.1f} to "
             f"{b_high:.1f})")
+
+
+def yet_clause(apart: str) -> str:
+    """A :func:`seeds_apart` text as the clause that follows a call ("; yet every ..."), or "" when empty."""
+    return f"; yet {apart}" if apart else ""

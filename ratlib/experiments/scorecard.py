@@ -10,10 +10,11 @@ drift from the chapters.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
 
-from .runs import call_words, signed
+from .runs import call_words, signed, yet_clause
 
 VERDICT_LABELS = ("reproduced", "partly reproduced", "not reproduced", "not tested", "pending")
 
@@ -272,7 +273,7 @@ def _n2r(profile: str, what: str) -> Score | None:
         unit = " epochs" if what == "speed" else " F1"
         words = ("slower", "faster") if what == "speed" else ("better", "worse")  # higher, lower in its unit
         parts = [f"{c['comparison']} {signed(c['difference'])}{unit} ({call_words(c['call'], *words)}"
-                 + (f"; yet {c['seeds apart']}" if c["seeds apart"] else "") + ")" for c in shown if c is not None]
+                 + yet_clause(c["seeds apart"]) + ")" for c in shown if c is not None]
         measured.append(f"{label}: " + ("; ".join(parts) if parts else "not stored"))
         verdicts.append(f"{verdict} ({label})")
     seeds = frame.groupby(["dataset_label", "run"]).seed.nunique()
@@ -327,6 +328,11 @@ VERDICT_COLOURS = {"reproduced": "#d9efd9", "partly reproduced": "#f8ecc4", "not
                    "not tested": "#e8e8e8", "pending": "#e8e8e8"}
 
 
+def verdict_parts(text: str) -> list[str]:
+    """A claim's verdict text split into its datasets' verdicts (a Score joins them with "; ")."""
+    return text.split("; ")
+
+
 def verdict_base(verdict: str) -> str:
     """The label one verdict starts with ("partly reproduced (synth appearance)" -> "partly reproduced")."""
     for label in VERDICT_LABELS:
@@ -348,9 +354,8 @@ def verdict_tally(frame):
     """
     import pandas as pd
 
-    parts = [verdict_base(part) for text in frame["verdict"] for part in text.split("; ")]
-    counts = pd.Series(parts, dtype=object).value_counts()
-    return pd.DataFrame({"verdicts (claim x dataset)": [int(counts.get(label, 0)) for label in VERDICT_LABELS]},
+    counts = Counter(verdict_base(part) for text in frame["verdict"] for part in verdict_parts(text))
+    return pd.DataFrame({"verdicts (claim x dataset)": [counts[label] for label in VERDICT_LABELS]},
                         index=pd.Index(VERDICT_LABELS, name="verdict"))
 
 
@@ -367,7 +372,7 @@ def to_html(frame) -> str:
 
     def verdicts(text: str) -> str:
         return "".join(f'<div style="background:{verdict_colour(part)};color:#1a1a1a;padding:2px 6px;margin:2px 0;'
-                       f'border-radius:4px"><b>{html.escape(part)}</b></div>' for part in text.split("; "))
+                       f'border-radius:4px"><b>{html.escape(part)}</b></div>' for part in verdict_parts(text))
 
     left = ' style="text-align:left;vertical-align:top"'
     widths = {"claim": "24%", "verdict": "20%", "measured": "36%", "scale": "20%"}
