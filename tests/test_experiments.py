@@ -1038,6 +1038,11 @@ def test_diminishing_design_adds_the_data_cards_rnp_runs_on_synth_aspects_and_li
     monkeypatch.setattr(dm, "run_status", lambda cfg: {"learned": False} if cfg.data.aspect == 2 else {})
     note = dm.pending_note(config)
     assert "Of these, RNP (gru) on synth palate, seed(s) 1, 2, 3 are stored runs that did not learn" in note
+    # one predictor left (chapter 3's GRU RNP, seed 1): the note speaks of it in the singular
+    monkeypatch.setattr(dm, "run_status", lambda cfg: {"learned": False})
+    note = dm.pending_note(dm.DiminishingConfig(encoders=("gru",), seeds=(1,)))
+    assert "(1 predictor of the chapter's design" in note
+    assert "RNP (gru) on hatexplain, seed(s) 1 is a stored run that did not learn the task: its probe" in note
 
 
 def test_degeneration_plm_max_len_truncates_only_the_transformer_budgets_texts():

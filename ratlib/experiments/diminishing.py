@@ -145,10 +145,13 @@ def pending_note(config: DiminishingConfig) -> str:
         return "Every predictor of the chapter's design is probed."
     # A stored run that did not learn would be probed only to be left out of the call: say so before
     # anyone spends a retraining on it.
+    n_unlearned, n_absent = sum(map(len, unlearned.values())), sum(map(len, absent.values()))
     futile = "" if not unlearned else (
-        f" Of these, {seeds_listing(unlearned)} are stored runs that did not learn the task: their probes would be "
-        "left out of the call.")
-    return (f"**Not probed yet** ({sum(map(len, absent.values()))} predictors of the chapter's design, left out "
+        f" Of these, {seeds_listing(unlearned)} "
+        + ("is a stored run that did not learn the task: its probe would be" if n_unlearned == 1 else
+           "are stored runs that did not learn the task: their probes would be")
+        + " left out of the call.")
+    return (f"**Not probed yet** ({n_absent} predictor{'' if n_absent == 1 else 's'} of the chapter's design, left out "
             f"of the figures and the verdict above): {seeds_listing(absent)}.{futile} `python -m ratlib sweep "
             "diminishing --profile cpu --full-design` trains the runs that are missing (or whose checkpoint is not on "
             "the machine) and probes them.")
