@@ -1136,6 +1136,17 @@ def test_degeneration_verdict_leaves_settings_without_transformer_runs_pending()
     assert dg.verdict(gru_only).startswith("**Pending**")
 
 
+def test_degeneration_pending_note_counts_runs_in_the_right_number(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    monkeypatch.setenv("RATLIB_RESULTS", str(tmp_path / "none"))
+    one = dg.DegenerationConfig(settings=("correlated",), methods=("fr",), encoders=("minilm",), seeds=(3,),
+                                budget_control=False, full_text_control=False, datasets=())
+    note = dg.pending_note(one)
+    assert note.startswith("**Not stored yet** (1 run of the chapter's design") and "seed(s) 3" in note
+    assert dg.pending_note(replace(one, seeds=(2, 3))).startswith("**Not stored yet** (2 runs of")
+
+
 def test_undecided_note_names_runs_whose_argmax_is_empty_while_sampling_selects():
     from ratlib.experiments.runs import undecided_note
 

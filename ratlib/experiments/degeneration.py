@@ -19,7 +19,7 @@ from ..encoders import PLM, encoder_kind
 from ..methods import MethodConfig
 from ..methods.recipes import CPU_GRU_LR
 from ..train import TRAINER_VERSION, TrainConfig
-from .needs import Need, compute_estimate, missing, run_need, seeds_listing, unique
+from .needs import Need, compute_estimate, count_of, missing, run_need, seeds_listing, unique
 from .runs import (MIN_SEEDS, bullets, call_words, chance_note, compare, not_learned, paragraphs, runs_frame,
                    seeds_apart, setting_name, signed, undecided_note, yet_clause)
 
@@ -228,7 +228,7 @@ def pending_note(config: DegenerationConfig) -> str:
             by_run.setdefault(f"{run} on {setting_name(asdict(cfg.data))}",
                               []).append(cfg.seed)
     estimate = compute_estimate(list({cfg.key(): cfg for _, cfg in roles if cfg.key() in absent}.values()))
-    return (f"**Not stored yet** ({len(absent)} runs of the chapter's design at this budget): "
+    return (f"**Not stored yet** ({count_of(len(absent), 'run')} of the chapter's design at this budget): "
             f"{seeds_listing(by_run)}.{estimate} `python -m ratlib sweep degeneration --profile cpu --full-design` "
             "computes them.")
 

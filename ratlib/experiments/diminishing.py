@@ -130,7 +130,7 @@ class DiminishingConfig:
 
 def pending_note(config: DiminishingConfig) -> str:
     """Which predictors of the chapter's full design have no stored probe yet, and the command."""
-    from .needs import seeds_listing
+    from .needs import count_of, seeds_listing
 
     full = config.full_design()
     absent: dict[str, list[int]] = {}
@@ -151,7 +151,7 @@ def pending_note(config: DiminishingConfig) -> str:
         + ("is a stored run that did not learn the task: its probe would be" if n_unlearned == 1 else
            "are stored runs that did not learn the task: their probes would be")
         + " left out of the call.")
-    return (f"**Not probed yet** ({n_absent} predictor{'' if n_absent == 1 else 's'} of the chapter's design, left out "
+    return (f"**Not probed yet** ({count_of(n_absent, 'predictor')} of the chapter's design, left out "
             f"of the figures and the verdict above): {seeds_listing(absent)}.{futile} `python -m ratlib sweep "
             "diminishing --profile cpu --full-design` trains the runs that are missing (or whose checkpoint is not on "
             "the machine) and probes them.")

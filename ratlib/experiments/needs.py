@@ -78,8 +78,8 @@ def pending_note(config, chapter: str) -> str:
         cfg = need.train
         by_run.setdefault(f"{cfg.method.method} ({variant_label(cfg.method)}) on {cfg.data.label()}",
                           []).append(cfg.seed)
-    return (f"**Not stored yet** ({len(absent)} runs of the chapter's design, so the tables above hold fewer "
-            f"seeds): {seeds_listing(by_run)}.{compute_estimate([need.train for need in absent])} "
+    return (f"**Not stored yet** ({count_of(len(absent), 'run')} of the chapter's design, so the tables above "
+            f"hold fewer seeds): {seeds_listing(by_run)}.{compute_estimate([need.train for need in absent])} "
             f"`python -m ratlib sweep {chapter} --profile cpu --full-design` computes them.")
 
 
@@ -120,6 +120,11 @@ def compute_estimate(configs, root=None) -> str:
 def seeds_listing(by_run: dict[str, list[int]]) -> str:
     """"run, seed(s) 1, 2; other run, seed(s) 3" for the pending lists of the chapters."""
     return "; ".join(f"{run}, seed(s) {', '.join(map(str, seeds))}" for run, seeds in by_run.items())
+
+
+def count_of(n: int, noun: str) -> str:
+    """"1 run", "2 runs": a count with its noun in the number the count asks for."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def variant_label(method) -> str:
