@@ -155,7 +155,7 @@ class DegenerationConfig:
         """The transformer budget on the generated reviews in words: "4,000 training reviews cut to 96 words, 3 epochs"."""
         reviews = "every training review" if self.plm_max_train is None else f"{self.plm_max_train:,} training reviews"
         length = "" if self.plm_max_len is None else f" cut to {self.plm_max_len} words"
-        return f"{reviews}{length}, {self.plm_epochs} epoch{'s' * (self.plm_epochs != 1)}"
+        return f"{reviews}{length}, {count_of(self.plm_epochs, 'epoch')}"
 
     def full_text_control_config(self, setting: str = "decorrelated") -> TrainConfig | None:
         """The first transformer's full-text control in ``setting`` (stored or not), or None when there is none."""
@@ -283,8 +283,8 @@ def _comparison_text(c: dict) -> str:
     n_gru, n_plm = c["seeds"]
     # the GRU side is the one compare() is given first
     call = call_words(c["call"], "GRU better", "transformer better")
-    return (f"{c['setting']}, {c['method']}: F1 {c['gru_F1']:.1f} (GRU, {n_gru} seed{'s' * (n_gru != 1)}) vs "
-            f"{c['plm_F1']:.1f} ({c['plm']}, {n_plm} seed{'s' * (n_plm != 1)}), difference {signed(c['diff'])}, "
+    return (f"{c['setting']}, {c['method']}: F1 {c['gru_F1']:.1f} (GRU, {count_of(n_gru, 'seed')}) vs "
+            f"{c['plm_F1']:.1f} ({c['plm']}, {count_of(n_plm, 'seed')}), difference {signed(c['diff'])}, "
             f"larger spread over seeds {c['spread']:.1f}: {call}"
             + yet_clause(seeds_apart(c, "GRU", c["plm"])))
 
