@@ -313,7 +313,7 @@ def test_pruning_note_compares_the_two_plmr_versions_on_the_same_data_only():
     note = pb.pruning_note(pd.DataFrame(rows), benchmark)
     assert "0.70x the dense step's time" in note
     # the generated reviews' collapsed dense run does not pull hatexplain's dense mean down
-    assert "On hatexplain, F1 with pruned tokens dropped 40.0 (3 seed(s)) against 31.0" in note
+    assert "On hatexplain, F1 with pruned tokens dropped 40.0 (3 seeds) against 31.0" in note
     assert "+9.0, higher" in note and "synth appearance" not in note
 
 
@@ -614,7 +614,7 @@ def test_diminishing_verdict_leaves_out_predictors_that_did_not_learn():
     assert text.startswith("**Reproduced at this scale**"), text
     assert "Left out: synth aroma, gru seed 1 (dev accuracy 50.1%, majority class 50.0%)" in text
     assert "its predictor has nothing to saturate" in text
-    assert "synth palate, gru, masked candidates (2 seed(s)): accuracy does not rise with p (85.0 → 85.0%)" in text
+    assert "synth palate, gru, masked candidates (2 seeds): accuracy does not rise with p (85.0 → 85.0%)" in text
     assert "- synth aroma" not in text
     only_unlearned = dm.verdict({"runs": runs[2:], "rows": flat})
     assert only_unlearned.startswith("**Pending**") and "Left out: synth aroma" in only_unlearned
@@ -865,7 +865,7 @@ def test_parts_calls_compare_each_change_with_the_paper_recipe_at_the_default_sp
     assert near_calls["predictor warm-up"]["F1 vs random"] == "+3.5, higher"
     assert near_calls["predictor warm-up"]["F1 vs paper recipe"] == "+3.5, no difference"
     note = sa.parts_note(list(near_calls.values()))
-    assert note.startswith("**None of the 1 change(s) tested makes PLMR learn here**")
+    assert note.startswith("**None of the 1 change tested makes PLMR learn here**")
     assert sa.parts_note(sa.parts_calls(near[near.design == sa.PAPER], (1, 3))).startswith("No change")
 
 
@@ -1032,17 +1032,17 @@ def test_diminishing_design_adds_the_data_cards_rnp_runs_on_synth_aspects_and_li
                for cfg in synth)
     monkeypatch.setenv("RATLIB_RESULTS", str(tmp_path / "none"))
     note = dm.pending_note(config)
-    assert "RNP (gru) on synth palate, seed(s) 1, 2, 3" in note and "RNP (minilm) on hatexplain" in note
+    assert "RNP (gru) on synth palate, seeds 1, 2, 3" in note and "RNP (minilm) on hatexplain" in note
     assert "did not learn" not in note
     # a stored run that did not learn is named before anyone retrains it to probe it
     monkeypatch.setattr(dm, "run_status", lambda cfg: {"learned": False} if cfg.data.aspect == 2 else {})
     note = dm.pending_note(config)
-    assert "Of these, RNP (gru) on synth palate, seed(s) 1, 2, 3 are stored runs that did not learn" in note
+    assert "Of these, RNP (gru) on synth palate, seeds 1, 2, 3 are stored runs that did not learn" in note
     # one predictor left (chapter 3's GRU RNP, seed 1): the note speaks of it in the singular
     monkeypatch.setattr(dm, "run_status", lambda cfg: {"learned": False})
     note = dm.pending_note(dm.DiminishingConfig(encoders=("gru",), seeds=(1,)))
     assert "(1 predictor of the chapter's design" in note
-    assert "RNP (gru) on hatexplain, seed(s) 1 is a stored run that did not learn the task: its probe" in note
+    assert "RNP (gru) on hatexplain, seed 1 is a stored run that did not learn the task: its probe" in note
 
 
 def test_degeneration_plm_max_len_truncates_only_the_transformer_budgets_texts():
@@ -1098,7 +1098,7 @@ def test_run_seeds_narrow_runs_to_the_stored_seeds_and_the_full_design_restores_
     assert roles == [("gru", 1), ("gru", 2), ("gru", 3), ("minilm", 2), ("minilm, full text", 1)]
     assert len(config.full_design().runs()) == 3 + 3 + 3 + 1
     note = dg.pending_note(config)
-    assert "rnp (minilm) on decorrelated, seed(s) 1, 2, 3" in note and "rnp (gru, PLM budget) on decorrelated, seed(s) 1, 2, 3" \
+    assert "rnp (minilm) on decorrelated, seeds 1, 2, 3" in note and "rnp (gru, PLM budget) on decorrelated, seeds 1, 2, 3" \
         in note and "sweep degeneration" in note
 
 
@@ -1143,7 +1143,7 @@ def test_degeneration_pending_note_counts_runs_in_the_right_number(tmp_path, mon
     one = dg.DegenerationConfig(settings=("correlated",), methods=("fr",), encoders=("minilm",), seeds=(3,),
                                 budget_control=False, full_text_control=False, datasets=())
     note = dg.pending_note(one)
-    assert note.startswith("**Not stored yet** (1 run of the chapter's design") and "seed(s) 3" in note
+    assert note.startswith("**Not stored yet** (1 run of the chapter's design") and "seed 3" in note
     assert dg.pending_note(replace(one, seeds=(2, 3))).startswith("**Not stored yet** (2 runs of")
 
 

@@ -93,7 +93,7 @@ def test_full_scale_frame_uses_the_best_dev_epoch():
     verified = {**stored, "verifications": [{"agreement": "differs", "epochs": 2, "machine": {}},
                                             {"agreement": "exact", "epochs": 1,
                                              "machine": {"torch_cpu_capability": "AVX512"}}]}
-    assert va.stored_kernels(verified) == "not recorded; first 1 epoch(s) reproduced exactly with AVX512"
+    assert va.stored_kernels(verified) == "not recorded; first 1 epoch reproduced exactly with AVX512"
     assert va.stored_kernels({**verified, "verifications": verified["verifications"][:1]}) == "not recorded"
     assert va.stored_kernels({**verified, "machine": {"torch_cpu_capability": "AVX2"}}) == "AVX2"
 
@@ -142,17 +142,17 @@ def test_processor_line_of_an_unrecorded_processor_reads_its_recorded_verificati
     old = {"torch": "2.13.0+cpu"}
     assert show.processor_line(old) == "not recorded when stored (results did not name their processor yet)"
     exact = show.processor_line(old, [verification("exact")])
-    assert exact == ("not recorded when stored; first 1 epoch(s) reproduced exactly on AMD EPYC (family/model/"
+    assert exact == ("not recorded when stored; first 1 epoch reproduced exactly on AMD EPYC (family/model/"
                      "stepping 26/2/1), torch kernels AVX512, MKL (2026-12-03)")
     differs = show.processor_line(old, [verification("differs", first_inexact=1)])
-    assert differs.startswith("not recorded when stored; first 1 epoch(s) recomputed on AMD EPYC")
+    assert differs.startswith("not recorded when stored; first 1 epoch recomputed on AMD EPYC")
     assert "(2026-12-03) differ (from epoch 1): another processor or kernel path" in differs
     within = show.processor_line(old, [verification("within tolerance", epochs=2, first_inexact=2)])
     assert "agree within tolerance, not exactly (from epoch 2)" in within
     # an exact verification wins over a later one that differed; among exact ones the longest
     mixed = [verification("exact", 1), verification("exact", 3, date="2026-12-04T00:00:00+00:00"),
              verification("differs", 2, first_inexact=1)]
-    assert "first 3 epoch(s) reproduced exactly" in show.processor_line(old, mixed) and "(2026-12-04)" in \
+    assert "first 3 epochs reproduced exactly" in show.processor_line(old, mixed) and "(2026-12-04)" in \
         show.processor_line(old, mixed)
     # a recorded processor is the processor, whatever was verified later
     assert show.processor_line(EPYC, [verification("differs")]).startswith("AMD EPYC")
@@ -163,7 +163,7 @@ def test_provenance_and_processor_counts_show_the_verification(tmp_path, monkeyp
     verified = {"kind": "runs", "key": "k1", "machine": {"torch": "2.13.0+cpu"}, "wall_time_s": 1.0,
                 "verifications": [verification("exact")]}
     table = show.provenance(verified)
-    assert table.loc["processor", "value"].startswith("not recorded when stored; first 1 epoch(s) reproduced exactly")
+    assert table.loc["processor", "value"].startswith("not recorded when stored; first 1 epoch reproduced exactly")
     later = {**verified, "verifications": [verification("exact", date="2026-12-05T10:00:00+00:00")]}
     bare = {"machine": {"torch": "2.13.0+cpu"}}
     counts = show.processor_counts([verified, later, bare, {"machine": EPYC}])
@@ -192,7 +192,7 @@ def test_findings_state_the_seed_spread_and_the_rule_without_full_scale_kernel_r
     assert "stored seeds: 60.0, 64.0; 4.0 points from lowest to highest (standard deviation 2.0)" in lines[2]
     # the cost of the runs not done, from the stored times (mean 25 min, 50 in all) and `default`'s factor 2.5
     assert lines[3].startswith("Not measured here: the full-scale run under other kernel settings. Their cost")
-    assert "(mean 25.0 min per run over 2 seeds, 1 torch thread(s) each)" in lines[3]
+    assert "(mean 25.0 min per run over 2 seeds, 1 torch thread each)" in lines[3]
     assert "`default` 2.50×: 62.5 min per run, 2.08 h for the 2 seeds" in lines[3]
     assert "every seed under every setting of the cheap grid: 2.08 h." in lines[3]
     assert "another draw" in lines[3]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..experiments.needs import count_of
+
 
 def provenance(result: dict, scale: dict | None = None):
     """Where and how a stored result was computed, as a two-column table."""
@@ -63,14 +65,14 @@ def processor_line(machine: dict, verifications=(), dated: bool = True) -> str:
     # The exact one that covers the most epochs, else the latest verification (the last appended).
     exact = [v for v in verifications if v.get("agreement") == "exact"]
     chosen = max(exact, key=lambda v: v.get("epochs", 0)) if exact else verifications[-1]
-    epochs = chosen.get("epochs", "?")
+    epochs = count_of(chosen.get("epochs", "?"), "epoch")
     where = f"on {_processor(chosen.get('machine', {}))}" + (f" ({str(chosen.get('date', '?'))[:10]})" if dated else "")
     if chosen.get("agreement") == "exact":
-        return f"{line}; first {epochs} epoch(s) reproduced exactly {where}"
+        return f"{line}; first {epochs} reproduced exactly {where}"
     if chosen.get("agreement") == "within tolerance":
-        return (f"{line}; first {epochs} epoch(s) recomputed {where} agree within tolerance, not exactly "
+        return (f"{line}; first {epochs} recomputed {where} agree within tolerance, not exactly "
                 f"(from epoch {chosen.get('first_inexact_epoch', '?')}): another processor or kernel path")
-    return (f"{line}; first {epochs} epoch(s) recomputed {where} differ (from epoch "
+    return (f"{line}; first {epochs} recomputed {where} differ (from epoch "
             f"{chosen.get('first_inexact_epoch', '?')}): another processor or kernel path")
 
 

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 
 from ..models.plm import PreLayerNormCls
-from .needs import Need
+from .needs import Need, count_of, seeds_listing
 from .runs import bullets, not_learned, paragraphs, runs_frame
 from .trained import trained_method, weights_note  # noqa: F401 (weights_note: the chapter's)
 
@@ -130,8 +130,6 @@ class DiminishingConfig:
 
 def pending_note(config: DiminishingConfig) -> str:
     """Which predictors of the chapter's full design have no stored probe yet, and the command."""
-    from .needs import count_of, seeds_listing
-
     full = config.full_design()
     absent: dict[str, list[int]] = {}
     unlearned: dict[str, list[int]] = {}
@@ -345,7 +343,7 @@ def verdict(result: dict) -> str:
     result, left_out = learned_only(result)
     parts, calls = [], []
     for f in findings(result):
-        where = f"{f['dataset']}, {f['encoder']}, {f['form']} candidates ({f['seeds']} seed(s))"
+        where = f"{f['dataset']}, {f['encoder']}, {f['form']} candidates ({count_of(f['seeds'], 'seed')})"
         if f["acc_saturates_at"] is None:
             parts.append(f"{where}: accuracy does not rise with p ({f['acc_p0']:.1f} → {f['acc_p1']:.1f}%), so "
                          "nothing saturates to compare the norm with: no call")
@@ -390,7 +388,7 @@ def transformer_norms(result: dict) -> str:
         change_pre = 100 * (f["pre_ln_p1"] - f["pre_ln_p0"]) / f["pre_ln_p0"]
         late = ("" if f["pre_ln_rise_after"] is None or change_pre <= 0 else
                 f", {100 * f['pre_ln_rise_after']:.0f}% of the rise after accuracy and cross-entropy saturate")
-        parts.append(f"{f['dataset']}, {f['encoder']}, {f['form']} candidates ({f['seeds']} seed(s)): the final "
+        parts.append(f"{f['dataset']}, {f['encoder']}, {f['form']} candidates ({count_of(f['seeds'], 'seed')}): the final "
                      f"[CLS] norm goes {f['norm_p0']:.2f} → {f['norm_p1']:.2f} ({change:+.1f}%), the norm before "
                      f"the last LayerNorm {f['pre_ln_p0']:.1f} → {f['pre_ln_p1']:.1f} ({change_pre:+.1f}%{late})")
     return "; ".join(parts) + "." if parts else ""

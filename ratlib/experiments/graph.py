@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from ..data.registry import DataConfig
 from ..methods import MethodConfig, n2r_knobs
 from ..train import TRAINER_VERSION, TrainConfig
-from .needs import Need, run_need
+from .needs import Need, count_of, run_need
 from .runs import compare as compare_runs
 from .runs import not_learned, signed
 
@@ -127,7 +127,7 @@ def _verdict(frame) -> str:
         return " ".join(lines) or "Nothing to compare."
     learned = [m for m in methods if m not in untrained]
     if "rnp" not in learned or len(learned) < 2:
-        lines.append(f"**Verdict: not reproduced at this scale.** With {seeds} seed(s) per method there is no "
+        lines.append(f"**Verdict: not reproduced at this scale.** With {count_of(seeds, 'seed')} per method there is no "
                      "learned pair to compare, so the claim is neither confirmed nor refuted here.")
         return "\n\n".join(lines)
     parts = []

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from ..analysis.homogeneity import METRICS, layer_summary, rise, sentence_metrics
 from ..analysis.token_states import gru_layers, load_plm_encoder, plm_layers
 from ..results import cached
+from .needs import count_of
 
 RESULT_KIND = "homogeneity"
 # Bump when what a stored homogeneity result means changes (part of the key).
@@ -269,7 +270,7 @@ def verdict(result: dict) -> dict:
     if not rows:
         return {"label": "not tested", "sentence": "Not tested: no transformer encoder ran."}
     config = result["config"]
-    scale = (f"{config['n_sentences']} reviews x {len(config['seeds'])} seed(s) of {result['data']['source']} "
+    scale = (f"{config['n_sentences']} reviews x {count_of(len(config['seeds']), 'seed')} of {result['data']['source']} "
              f"data, {' and '.join(r['encoder'] for r in rows)}")
     cosine = ", ".join(f"{r['cosine_early']:.2f} → {r['cosine_late']:.2f} ({r['encoder']})" for r in rows)
     trace = ", ".join(f"{r['trace_early']:.1f} → {r['trace_late']:.1f} ({r['encoder']})" for r in rows)

@@ -118,12 +118,12 @@ def compute_estimate(configs, root=None) -> str:
 
 
 def seeds_listing(by_run: dict[str, list[int]]) -> str:
-    """"run, seed(s) 1, 2; other run, seed(s) 3" for the pending lists of the chapters."""
-    return "; ".join(f"{run}, seed(s) {', '.join(map(str, seeds))}" for run, seeds in by_run.items())
+    """"run, seeds 1, 2; other run, seed 3" for the pending lists of the chapters."""
+    return "; ".join(f"{run}, {'seed' if len(seeds) == 1 else 'seeds'} {', '.join(map(str, seeds))}" for run, seeds in by_run.items())
 
 
 def count_of(n: int, noun: str) -> str:
-    """"1 run", "2 runs": a count with its noun in the number the count asks for."""
+    """"1 run", "2 runs": a count with its noun in the number the count asks for ("? runs" for an unknown one)."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 

@@ -22,7 +22,7 @@ from ..methods import MethodConfig
 from ..methods.recipes import CPU_GRU_LR
 from ..train import TRAINER_VERSION, TrainConfig
 from .degeneration import transformer_examples as rationale_examples  # noqa: F401 (the chapter's examples)
-from .needs import Need, run_need, stored_need
+from .needs import Need, count_of, run_need, stored_need
 from .needs import pending_note as needs_pending_note
 from .runs import (METRICS, MIN_SEEDS, chance_note, compare, not_learned, runs_frame,  # noqa: F401 (compare: the chapter's rule)
                    bullets, call_words, paragraphs, seeds_apart, signed, undecided_note, yet_clause)
@@ -300,7 +300,7 @@ def verdict(frame, baseline: dict, label: str) -> str:
         call = "**Not reproduced at this scale**"
     comparisons = bullets(part[0].upper() + part[1:] for part in parts)
     return paragraphs(f"{call} on {label} (paper: up to +{PAPER_GAIN_OVER_PLM:g} F1 over PLM-based, up to "
-                      f"+{PAPER_GAIN_OVER_GRU:g} over GRU-based methods; {seeds} seed(s) of PLMR here):",
+                      f"+{PAPER_GAIN_OVER_GRU:g} over GRU-based methods; {count_of(seeds, 'seed')} of PLMR here):",
                       comparisons, at_chance, learned, head + ".")
 
 
@@ -329,8 +329,8 @@ def pruning_note(frame, benchmark: dict) -> str:
             continue
         c = compare(dropped, dense) if not dense.empty else None
         quality.append(f"on {label}, F1 with pruned tokens dropped {dropped.F1.mean():.1f} "
-                       f"({dropped.seed.nunique()} seed(s)) against "
-                       + (f"{dense.F1.mean():.1f} for the paper's dense PLMR ({dense.seed.nunique()} seed(s)): "
+                       f"({count_of(dropped.seed.nunique(), 'seed')}) against "
+                       + (f"{dense.F1.mean():.1f} for the paper's dense PLMR ({count_of(dense.seed.nunique(), 'seed')}): "
                           f"{signed(c['diff'])}, {c['call']}" if c else "no stored run of the paper's dense PLMR"))
     quality = "; ".join(quality)
     return f"{cost} {quality[:1].upper()}{quality[1:]}."

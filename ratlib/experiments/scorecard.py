@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
 
+from .needs import count_of
 from .runs import call_words, signed, yet_clause
 
 VERDICT_LABELS = ("reproduced", "partly reproduced", "not reproduced", "not tested", "pending")
@@ -149,7 +150,7 @@ def _plmr_main(profile: str, against: str) -> Score | None:
         return None
     seeds = frame[frame.method == "plmr"].seed.nunique()
     scale = "\n".join(f"{ds.label}, {config.encoder} {ds.plm_epochs} epochs, GRU {ds.gru_epochs} epochs"
-                      for ds in tested) + f"\n{seeds} PLMR seed(s)"
+                      for ds in tested) + f"\n{count_of(seeds, 'PLMR seed')}"
     return Score("\n".join(measured), scale, _per_dataset(verdicts))
 
 
@@ -176,7 +177,7 @@ def _diminishing(profile: str) -> Score | None:
         f"{r['norm_p0']:.2f} → {r['norm_p1']:.2f}, {100 * (r['norm_rise_after'] or 0):.0f}% of its rise after"
         for r in rows)
     scale = (f"trained RNP predictors ({', '.join(sorted({r['dataset'] for r in rows}))}), "
-             f"{len(result['runs']) - len(left_out)} run(s)"
+             f"{count_of(len(result['runs']) - len(left_out), 'run')}"
              + (f" ({len(left_out)} more left out: their runs did not learn the task)" if left_out else "")
              + f", {config.draws} draws")
     return Score(measured, scale, verdict_label(dm.verdict(result)))

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from ..methods import MethodConfig
 from ..train import TRAINER_VERSION, TrainConfig
-from .needs import Need, run_need
+from .needs import Need, count_of, run_need
 from .needs import pending_note as needs_pending_note
 from .plmr_baselines import HATEXPLAIN, Dataset
 from .runs import compare, mean_std_table, runs_frame, signed
@@ -196,9 +196,9 @@ def parts_note(calls: list[dict]) -> str:
     tested = len(changes) - len(short)
     if learns:
         text = (f"**{', '.join(learns)}** makes PLMR learn here: better than random words at its sparsity and than "
-                f"the paper recipe, both by more than the spread over seeds ({tested} change(s) tested).")
+                f"the paper recipe, both by more than the spread over seeds ({count_of(tested, 'change')} tested).")
     elif tested:
-        text = (f"**None of the {tested} change(s) tested makes PLMR learn here**: none selects better than random "
+        text = (f"**None of the {count_of(tested, 'change')} tested makes PLMR learn here**: none selects better than random "
                 "words at its sparsity and than the paper recipe, both by more than the spread over seeds.")
     else:
         text = "**Pending**: no change has enough seeds for the book's rule yet."

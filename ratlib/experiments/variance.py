@@ -29,7 +29,7 @@ from ..data.registry import DataConfig
 from ..methods import MethodConfig
 from ..results import cached
 from ..train import TRAINER_VERSION, TrainConfig
-from .needs import Need, run_need
+from .needs import Need, count_of, run_need
 
 RESULT_KIND = "variance"
 
@@ -226,7 +226,7 @@ def stored_kernels(result: dict) -> str:
     if not exact:
         return "not recorded"
     best = max(exact, key=lambda v: v.get("epochs", 0))
-    return (f"not recorded; first {best.get('epochs', '?')} epoch(s) reproduced exactly with "
+    return (f"not recorded; first {count_of(best.get('epochs', '?'), 'epoch')} reproduced exactly with "
             f"{(best.get('machine') or {}).get('torch_cpu_capability', '?')}")
 
 
@@ -279,7 +279,7 @@ def cost_frame(config: VarianceConfig, measured: dict):
     rows = []
     for setting in dict.fromkeys(s for s, _ in cpu):
         if (setting, short) in cpu and (setting, long) in cpu:
-            rows.append({"setting": setting, f"CPU s, {short} epoch(s)": cpu[setting, short],
+            rows.append({"setting": setting, f"CPU s, {count_of(short, 'epoch')}": cpu[setting, short],
                          f"CPU s, {long} epochs": cpu[setting, long],
                          "CPU s per epoch": (cpu[setting, long] - cpu[setting, short]) / (long - short)})
     frame = pd.DataFrame(rows)
@@ -428,7 +428,7 @@ def findings(config: VarianceConfig, measured: dict, stored_runs: list[dict]) ->
     parted = bool(apart[f"first epoch apart from {ref}"].notna().any())
     spreads = spread_summary(config, measured)
     loss = f"loss epoch {config.cheap_epochs}"
-    lines.append(f"After {config.cheap_epochs} epoch(s) of the cheap runs the mean training loss moves "
+    lines.append(f"After {count_of(config.cheap_epochs, 'epoch')} of the cheap runs the mean training loss moves "
                  f"{spreads[loss]['across kernels']:.2g} across kernel settings (mean over seeds of max − min) and "
                  f"{spreads[loss]['across seeds']:.2g} across seeds; sampled-selection F1 moves "
                  f"{spreads['sampled F1']['across kernels']:.2f} and {spreads['sampled F1']['across seeds']:.2f} points.")
@@ -453,7 +453,7 @@ def findings(config: VarianceConfig, measured: dict, stored_runs: list[dict]) ->
                     f"for the {cost['seeds']} seeds" for name, c in cost["settings"].items())
                 threads = ", ".join(map(str, cost["threads"])) or "?"
                 priced = (f" Their cost, from the stored runs' training time (mean {duration(cost['stored_mean_s'])} "
-                          f"per run over {cost['seeds']} seeds, {threads} torch thread(s) each) times each kernel "
+                          f"per run over {cost['seeds']} seeds, {threads} torch {'thread' if threads == '1' else 'threads'} each) times each kernel "
                           f"setting's CPU-time factor over `{ref}` measured above: {per_setting}; every seed under "
                           f"every setting of the cheap grid: {duration(cost['total_s'])}.")
             else:
