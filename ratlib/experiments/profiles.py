@@ -60,12 +60,11 @@ CPU_N2R_SEEDS_STORED = {"rnp/hatexplain": (1, 2, 3, 4, 5), "n2r/hatexplain": (1,
                         "plmr + norm step/hatexplain, minilm": (1, 2, 3)}
 
 # Seeds of chapter 2's cpu runs stored so far, per "<role>/<method>/<setting>" (the rest: seeds 1-3): at the
-# transformer budget the GRU budget controls, both files' full-text controls, MiniLM's RNP and FR on the
-# decorrelated file (seeds 1-3) and on the correlated file (RNP seeds 1-3, FR seeds 1-2) are stored, and the
-# full-budget GRU runs on the correlated file have seeds 1-3.
+# transformer budget the GRU budget controls, both files' full-text controls, MiniLM's RNP and FR on both
+# files (seeds 1-3) are stored, and the full-budget GRU runs on the correlated file have seeds 1-3.
 CPU_DEGENERATION_SEEDS_STORED = {
     "minilm/rnp/decorrelated": (1, 2, 3), "minilm/fr/decorrelated": (1, 2, 3),
-    "minilm/rnp/correlated": (1, 2, 3), "minilm/fr/correlated": (1, 2),
+    "minilm/rnp/correlated": (1, 2, 3), "minilm/fr/correlated": (1, 2, 3),
     "minilm, full text/fulltext/correlated": (1,), "gru/rnp/correlated": (1, 2, 3), "gru/fr/correlated": (1, 2, 3)}
 
 # Runs of the split ablation stored so far, per run label ("s,e" or a part of the design; the rest: seeds 1-2).
