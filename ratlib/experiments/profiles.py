@@ -78,6 +78,8 @@ CPU_SPLIT_SEEDS_STORED.update({f"{label}/synth appearance": () for label in list
 CPU_SPLIT_SEEDS_STORED.update({"0,1/synth appearance": (1, 2), "0,2/synth appearance": (1, 2),
                                "0,3/synth appearance": (1, 2), "0,4/synth appearance": (1,),
                                "1,3/synth appearance": (1, 2),
+                               "no full-text term/synth appearance": (1,), "flat sparsity targets/synth appearance": (1,),
+                               "per-layer masks/synth appearance": (1,), "learning rates x10/synth appearance": (1, 2),
                                "predictor warm-up/synth appearance": (1,)})
 
 CHAPTERS: dict[str, dict[str, object]] = {
