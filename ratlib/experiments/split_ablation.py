@@ -209,7 +209,7 @@ def parts_note(calls: list[dict]) -> str:
         text = "**Pending**: no change has enough seeds for the book's rule yet."
     apart = [c["seeds apart"] for c in changes if c["design"] not in short + learns and c.get("seeds apart")]
     if apart:
-        text += f" Yet {'; '.join(apart)}: the rule's call stands."
+        text += f" Where the rule reads no difference, the seeds do not overlap: {'; '.join(apart)}; the call stands."
     if short:
         text += f" Short of {ABLATION_MIN_SEEDS} seeds a side: {', '.join(short)}."
     return text
