@@ -119,6 +119,15 @@ def test_difference_verdict_is_the_rule_of_runs_compare():
             "no verdict" if call.startswith("fewer than") else call), (a, b, floor)
 
 
+def test_short_blas_names_mkl_by_version_and_leaves_other_libraries_alone():
+    recorded = ("Intel(R) oneAPI Math Kernel Library Version 2024.2-Product Build 20240605 for Intel(R) 64 "
+                "architecture applications")
+    assert show.short_blas(recorded) == "MKL 2024.2"
+    assert show.short_blas("OpenBLAS 0.3.27") == "OpenBLAS 0.3.27"
+    machine = {**EPYC, "blas": recorded}
+    assert show.processor_line(machine) == "AMD EPYC (family/model/stepping 26/2/1), torch kernels AVX512, MKL 2024.2"
+
+
 def test_processor_counts_groups_runs_by_processor():
     a = {"machine": {"cpu_model": "AMD EPYC", "cpu_family": "26", "cpu_model_number": "2", "cpu_stepping": "1",
                      "torch_cpu_capability": "AVX512", "blas": "MKL"}}

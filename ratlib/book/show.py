@@ -1,14 +1,20 @@
 """Small tables a chapter prints about a stored result (read from it, never typed)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pandas as pd
+
 from ..experiments.needs import count_of
+
+# Chapters import this module to print their tables, whose cells carry whole sentences (calls, "seeds apart",
+# processors); pandas would cut each at 50 characters.
+pd.set_option("display.max_colwidth", None)
 
 
 def provenance(result: dict, scale: dict | None = None):
     """Where and how a stored result was computed, as a two-column table."""
-    import pandas as pd
 
     machine = result.get("machine", {})
     rows = [
@@ -39,7 +45,6 @@ def result_file(result: dict) -> str:
 
 def stored_results(results, labels) -> "pd.DataFrame":
     """One row per stored result of a page built from several: what it is, its file, when, how long, where."""
-    import pandas as pd
 
     rows = [{"result": label, "file": result_file(r), "computed": r.get("created", "?"),
              "wall time (s)": round(r.get("wall_time_s", float("nan")), 1),
@@ -81,7 +86,14 @@ def _processor(machine: dict) -> str:
         return "a processor not recorded"
     ident = "/".join(machine.get(k, "?") for k in ("cpu_family", "cpu_model_number", "cpu_stepping"))
     return (f"{machine['cpu_model']} (family/model/stepping {ident}), torch kernels "
-            f"{machine.get('torch_cpu_capability', '?')}, {machine.get('blas', 'BLAS ?')}")
+            f"{machine.get('torch_cpu_capability', '?')}, {short_blas(machine.get('blas', 'BLAS ?'))}")
+
+
+def short_blas(blas: str) -> str:
+    """"MKL 2024.2" for torch's "Intel(R) oneAPI Math Kernel Library Version 2024.2-Product Build ... applications"
+    (the line ratlib records), so a table cell names the library and version without the build text."""
+    match = re.search(r"Math Kernel Library Version ([0-9][0-9.]*)", blas)
+    return f"MKL {match.group(1).rstrip('.')}" if match else blas
 
 
 def processor_counts(results) -> "pd.DataFrame":
@@ -89,7 +101,6 @@ def processor_counts(results) -> "pd.DataFrame":
 
     Results stored without their processor are counted by what their recorded verification found.
     """
-    import pandas as pd
 
     counts: dict[str, int] = {}
     for r in results:
