@@ -15,7 +15,6 @@ pd.set_option("display.max_colwidth", None)
 
 def provenance(result: dict, scale: dict | None = None):
     """Where and how a stored result was computed, as a two-column table."""
-
     machine = result.get("machine", {})
     rows = [
         ("result file", result_file(result)),
@@ -45,7 +44,6 @@ def result_file(result: dict) -> str:
 
 def stored_results(results, labels) -> "pd.DataFrame":
     """One row per stored result of a page built from several: what it is, its file, when, how long, where."""
-
     rows = [{"result": label, "file": result_file(r), "computed": r.get("created", "?"),
              "wall time (s)": round(r.get("wall_time_s", float("nan")), 1),
              "processor": processor_line(r.get("machine", {}), r.get("verifications", ()), dated=False)}
@@ -101,7 +99,6 @@ def processor_counts(results) -> "pd.DataFrame":
 
     Results stored without their processor are counted by what their recorded verification found.
     """
-
     counts: dict[str, int] = {}
     for r in results:
         line = processor_line(r.get("machine", {}), r.get("verifications", ()), dated=False)
