@@ -127,7 +127,8 @@ def _verdict(frame) -> str:
         return " ".join(lines) or "Nothing to compare."
     learned = [m for m in methods if m not in untrained]
     if "rnp" not in learned or len(learned) < 2:
-        lines.append(f"**Verdict: not reproduced at this scale.** With {count_of(seeds, 'seed')} per method there is no "
+        lines.append(f"**Verdict: not reproduced at this scale.** With {count_of(seeds, 'seed')} per method "
+                     "there is no "
                      "learned pair to compare, so the claim is neither confirmed nor refuted here.")
         return "\n\n".join(lines)
     parts = []

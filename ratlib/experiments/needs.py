@@ -119,12 +119,18 @@ def compute_estimate(configs, root=None) -> str:
 
 def seeds_listing(by_run: dict[str, list[int]]) -> str:
     """"run, seeds 1, 2; other run, seed 3" for the pending lists of the chapters."""
-    return "; ".join(f"{run}, {'seed' if len(seeds) == 1 else 'seeds'} {', '.join(map(str, seeds))}" for run, seeds in by_run.items())
+    return "; ".join(f"{run}, {plural('seed', len(seeds))} {', '.join(map(str, seeds))}"
+                     for run, seeds in by_run.items())
 
 
 def count_of(n: int, noun: str) -> str:
     """"1 run", "2 runs": a count with its noun in the number the count asks for ("? runs" for an unknown one)."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+    return f"{n} {plural(noun, n)}"
+
+
+def plural(noun: str, n: int) -> str:
+    """The noun in the number ``n`` asks for: "seed" for 1, "seeds" otherwise."""
+    return noun if n == 1 else f"{noun}s"
 
 
 def variant_label(method) -> str:

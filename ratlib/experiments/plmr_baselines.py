@@ -330,7 +330,8 @@ def pruning_note(frame, benchmark: dict) -> str:
         c = compare(dropped, dense) if not dense.empty else None
         quality.append(f"on {label}, F1 with pruned tokens dropped {dropped.F1.mean():.1f} "
                        f"({count_of(dropped.seed.nunique(), 'seed')}) against "
-                       + (f"{dense.F1.mean():.1f} for the paper's dense PLMR ({count_of(dense.seed.nunique(), 'seed')}): "
+                       + (f"{dense.F1.mean():.1f} for the paper's dense PLMR "
+                          f"({count_of(dense.seed.nunique(), 'seed')}): "
                           f"{signed(c['diff'])}, {c['call']}" if c else "no stored run of the paper's dense PLMR"))
     quality = "; ".join(quality)
     return f"{cost} {quality[:1].upper()}{quality[1:]}."

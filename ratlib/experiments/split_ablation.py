@@ -203,8 +203,8 @@ def parts_note(calls: list[dict]) -> str:
         text = (f"**{', '.join(learns)}** makes PLMR learn here: better than random words at its sparsity and than "
                 f"the paper recipe, both by more than the spread over seeds ({count_of(tested, 'change')} tested).")
     elif tested:
-        text = (f"**None of the {count_of(tested, 'change')} tested makes PLMR learn here**: none selects better than random "
-                "words at its sparsity and than the paper recipe, both by more than the spread over seeds.")
+        text = (f"**None of the {count_of(tested, 'change')} tested makes PLMR learn here**: none selects better "
+                "than random words at its sparsity and than the paper recipe, both by more than the spread over seeds.")
     else:
         text = "**Pending**: no change has enough seeds for the book's rule yet."
     apart = [c["seeds apart"] for c in changes if c["design"] not in short + learns and c.get("seeds apart")]

@@ -453,7 +453,8 @@ def findings(config: VarianceConfig, measured: dict, stored_runs: list[dict]) ->
                     f"for the {cost['seeds']} seeds" for name, c in cost["settings"].items())
                 threads = ", ".join(map(str, cost["threads"])) or "?"
                 priced = (f" Their cost, from the stored runs' training time (mean {duration(cost['stored_mean_s'])} "
-                          f"per run over {cost['seeds']} seeds, {threads} torch {'thread' if threads == '1' else 'threads'} each) times each kernel "
+                          f"per run over {cost['seeds']} seeds, {threads} torch "
+                          f"{'thread' if threads == '1' else 'threads'} each) times each kernel "
                           f"setting's CPU-time factor over `{ref}` measured above: {per_setting}; every seed under "
                           f"every setting of the cheap grid: {duration(cost['total_s'])}.")
             else:
