@@ -32,52 +32,11 @@ SMOKE_SYNTH = {"n_train": 300, "n_dev": 60, "n_test": 60}
 
 PROFILES = ("smoke", "cpu", "paper")
 
-# Seeds of chapter 3's cpu runs stored so far, per "method/encoder" (the rest: seeds 1-3). The book
-# shows only stored runs; widen these as the sweep (`ratlib sweep plmr --profile cpu`) lands.
-# On the generated reviews (the transformer budget) the full-text control has seed 1, MiniLM's RNP and FR
-# seeds 1-3, PLMR and PLMR without pruned tokens seeds 1-3; the GRU runs there are the data card's.
-CPU_PLMR_SEEDS_STORED = {"rnp/minilm": (1, 2, 3), "fr/minilm": (1, 2, 3), "plmr/minilm": (1, 2, 3), "fulltext/minilm": (1,),
-                         "plmr_drop/minilm": (1, 2, 3), "rnp/gru": (1, 2, 3), "fr/gru": (1, 2, 3),
-                         **{f"{method}/minilm/synth appearance": () for method in ("rnp", "fr", "plmr", "plmr_drop")},
-                         **{f"{method}/minilm/synth appearance": (1, 2, 3) for method in ("rnp", "fr")},
-                         "plmr/minilm/synth appearance": (1, 2, 3), "plmr_drop/minilm/synth appearance": (1, 2, 3)}
-
 # The generated appearance reviews with the transformer budget at which MiniLM learns them as a plain
 # classifier (chapter 2's check): 4,000 training reviews cut to 96 words, 300 dev reviews, 3 epochs; the
 # GRU runs keep the data card's full texts and 40 epochs, so chapters 2, 3 and 5 share their stored runs.
 SYNTH_APPEARANCE_PLM_BUDGET = replace(SYNTH_APPEARANCE, plm_epochs=3, plm_max_train=4000,
                                       plm_data={"max_len": 96, "max_dev": 300})
-
-# Seeds of chapter 5's cpu runs stored so far, per "method/dataset label" (the rest: seeds 1-5).
-CPU_N2R_SEEDS_STORED = {"rnp/hatexplain": (1, 2, 3, 4, 5), "n2r/hatexplain": (1, 2, 3, 4, 5),
-                        "mmi_n2r/hatexplain": (1, 2, 3, 4, 5), "rnp, continuity over 256/hatexplain": (1, 2, 3),
-                        "rnp/synth appearance": (1, 2, 3), "n2r/synth appearance": (1, 2, 3),
-                        "mmi_n2r/synth appearance": (1, 2, 3),
-                        "rnp/synth aroma": (1, 2, 3), "n2r/synth aroma": (1, 2, 3), "mmi_n2r/synth aroma": (1, 2, 3),
-                        "rnp/synth palate": (1, 2, 3), "n2r/synth palate": (1, 2, 3), "mmi_n2r/synth palate": (1, 2, 3),
-                        "rnp/hatexplain, minilm": (1, 2, 3), "n2r/hatexplain, minilm": (1, 2, 3),
-                        "mmi_n2r/hatexplain, minilm": (1, 2, 3), "plmr/hatexplain, minilm": (1, 2, 3),
-                        "plmr + norm step/hatexplain, minilm": (1, 2, 3)}
-
-# Seeds of chapter 2's cpu runs stored so far, per "<role>/<method>/<setting>" (the rest: seeds 1-3): at the
-# transformer budget the GRU budget controls, both files' full-text controls, MiniLM's RNP and FR on both
-# files (seeds 1-3) are stored, and the full-budget GRU runs on the correlated file have seeds 1-3.
-CPU_DEGENERATION_SEEDS_STORED = {
-    "minilm/rnp/decorrelated": (1, 2, 3), "minilm/fr/decorrelated": (1, 2, 3),
-    "minilm/rnp/correlated": (1, 2, 3), "minilm/fr/correlated": (1, 2, 3),
-    "minilm, full text/fulltext/correlated": (1,), "gru/rnp/correlated": (1, 2, 3), "gru/fr/correlated": (1, 2, 3)}
-
-# Runs of the split ablation stored so far, per run label ("s,e" or a part of the design; the rest: seeds 1-2).
-# The default split (1, 3) is chapter 3's PLMR runs.
-CPU_SPLIT_SEEDS_STORED = {**{f"{s},{e}": (1, 2) for s in range(4) for e in range(s + 1, 5)},
-                          "no full-text term": (1, 2), "flat sparsity targets": (1, 2), "per-layer masks": (1, 2),
-                          "RNP's learning rates": (1, 2), "learning rates x10": (1, 2),
-                          "predictor warm-up": (1, 2)}
-# On the generated appearance reviews (chapter 3's transformer budget there) every run label has seed 1 stored,
-# and these have both seeds.
-CPU_SPLIT_SEEDS_STORED.update({f"{label}/synth appearance": (1,) for label in list(CPU_SPLIT_SEEDS_STORED)})
-CPU_SPLIT_SEEDS_STORED.update({f"{label}/synth appearance": (1, 2) for label in
-                               ("0,1", "0,2", "0,3", "0,4", "1,3", "learning rates x10")})
 
 CHAPTERS: dict[str, dict[str, object]] = {
     # Chapter 1, token homogeneity (PLMR Fig. 2).
@@ -115,7 +74,7 @@ CHAPTERS: dict[str, dict[str, object]] = {
         # HateXplain: chapter 3's RNP and FR runs (MiniLM learns the label there in 3 epochs), so the
         # claim is tested on real data at a budget where the transformer learns.
         "cpu": DegenerationConfig(seeds=(1, 2, 3), trainer_version=1, plm_trainer_version=2, plm_max_train=4000,
-                                  plm_max_len=96, datasets=(HATEXPLAIN,), run_seeds=CPU_DEGENERATION_SEEDS_STORED,
+                                  plm_max_len=96, datasets=(HATEXPLAIN,),
                                   smaller_budget={"plm_max_train": 1200, "plm_max_len": None, "plm_trainer_version": 1,
                                                   "setting_seeds": {"correlated": (1, 2)}}),
         "paper": DegenerationConfig(encoders=("gru", "bert-base-uncased"), seeds=(1, 2, 3, 4, 5), gru_epochs=300,
@@ -133,9 +92,9 @@ CHAPTERS: dict[str, dict[str, object]] = {
         # 2's transformer budget (its RNP and FR runs are these; its GRU runs the data card's, trainer version 1).
         # MPNet (12 layers) is costed, not trained: a measured step-time ratio times the MiniLM runs' times.
         # The selectors of the first seed on the generated reviews, where every MiniLM rationalizer collapsed,
-        # are read for how they rank the gold words (the GRU's for contrast; PLMR without pruned tokens pending).
+        # are read for how they rank the gold words (the GRU's for contrast).
         "cpu": PLMRBaselinesConfig(datasets=(HATEXPLAIN, SYNTH_APPEARANCE_PLM_BUDGET), seeds=(1, 2, 3),
-                                   method_seeds=CPU_PLMR_SEEDS_STORED, costed_encoder="mpnet",
+                                   costed_encoder="mpnet",
                                    gru_trainer_versions={SYNTH_APPEARANCE.label: 1},
                                    ranking_datasets=(SYNTH_APPEARANCE.label,)),
         "paper": PLMRBaselinesConfig(
@@ -151,8 +110,7 @@ CHAPTERS: dict[str, dict[str, object]] = {
                             sparsity=0.2, plm_epochs=1, gru_epochs=1, plm_max_train=16),
             splits=((0, 1), (1, 3)), parts=("no full-text term",), seeds=(1,)),
         # MPNet (12 layers) costed, not trained: a coarse grid around the paper's BERT-base split (3, 7).
-        "cpu": SplitAblationConfig(other_datasets=(SYNTH_APPEARANCE_PLM_BUDGET,), run_seeds=CPU_SPLIT_SEEDS_STORED,
-                                   costed_encoder="mpnet",
+        "cpu": SplitAblationConfig(other_datasets=(SYNTH_APPEARANCE_PLM_BUDGET,), costed_encoder="mpnet",
                                    costed_grid=((1, 5), (1, 7), (3, 5), (3, 7), (3, 9), (5, 7), (5, 9))),
         "paper": SplitAblationConfig(
             dataset=Dataset(label="beer appearance", data={"name": "beer", "aspect": 0, "balance_dev": True},
@@ -184,7 +142,7 @@ CHAPTERS: dict[str, dict[str, object]] = {
         # with the official continuity normalisation on HateXplain as a recipe check.
         # The transformer half: MiniLM on HateXplain at chapter 3's budget (its RNP-MiniLM and PLMR runs are
         # shared), with PLMR plus a norm step of weight 1 (N2R's lambda_n) beside PLMR.
-        "cpu": N2RConfig(datasets=(HATEXPLAIN, *SYNTH_ASPECTS), method_seeds=CPU_N2R_SEEDS_STORED,
+        "cpu": N2RConfig(datasets=(HATEXPLAIN, *SYNTH_ASPECTS),
                          dataset_seeds={ds.label: (1, 2, 3) for ds in SYNTH_ASPECTS},
                          dataset_trainer_versions={ds.label: 1 for ds in SYNTH_ASPECTS},
                          continuity_check=(HATEXPLAIN.label,), plm_datasets=(HATEXPLAIN.label,),
