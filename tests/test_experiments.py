@@ -433,6 +433,11 @@ def test_scorecard_tally_counts_each_datasets_verdict_of_a_claim():
     assert list(tally.index) == list(sc.VERDICT_LABELS)
     assert tally.to_dict() == {"reproduced": 1, "partly reproduced": 1, "not reproduced": 2, "not tested": 0,
                                "pending": 1}
+    # one text for equal verdicts on two datasets counts twice
+    merged = sc._per_dataset([("not tested", "a"), ("not tested", "b")])
+    frame = pd.DataFrame({"verdict": [merged, "reproduced (a); pending (b)"], "verdict_count": [2, 2]})
+    assert sc.verdict_tally(frame).iloc[:, 0].to_dict() == {"reproduced": 1, "partly reproduced": 0,
+                                                           "not reproduced": 0, "not tested": 2, "pending": 1}
 
 
 def test_scorecard_reads_the_stored_cpu_results():
@@ -958,7 +963,7 @@ def test_split_rule_check_and_verdict():
     grid = [(0, 2), (1, 3), (2, 4)]
     text = sa.verdict(frame, check, grid)
     assert text.startswith("**Reproduced at this scale**: the split matters"), text
-    assert "to 46.0 at (1, 3)" in text
+    assert "to 46.0 at (1, 3)" in text and "(2 seeds each)" in text
     flat = split_frame({(0, 2): (40.0, 50.0), (1, 3): (42.0, 48.0)})
     assert sa.verdict(flat, sa.rule_check(flat, (0, 2)), [(0, 2), (1, 3)]).startswith("**Not reproduced")
     partial = sa.verdict(flat, sa.rule_check(flat, (0, 2)), grid)       # no difference yet, grid incomplete
@@ -969,6 +974,17 @@ def test_split_rule_check_and_verdict():
     text = sa.verdict(at_chance, sa.rule_check(at_chance, (0, 2)), grid)
     assert text.startswith("**Not tested at this scale**: F1 differs between splits"), text
     assert "0 of 3 splits select better than random" in text and sc.verdict_label(text) == "not tested"
+    # nor is the homogeneity rule tested by F1 that follows how much each split selects
+    assert sa.rule_check(at_chance, (0, 2))["call"] == ("not tested, as no split selects better than random words; "
+                                                        "by F1 alone, as good as the best split (no difference by "
+                                                        "the book's rule), of 3 stored")
+    assert "The homogeneity rule picks (0, 2): not tested" in text
+    # no difference, and no split beats random selection: every split failed alike, which tests nothing
+    collapsed = split_frame({(0, 2): (0.5, 1.0), (1, 3): (0.0, 1.2), (2, 4): (0.2, 0.4)}, random_f1=1.5)
+    text = sa.verdict(collapsed, sa.rule_check(collapsed, (0, 2)), grid)
+    assert text.startswith("**Not tested at this scale**: no split differs from another"), text
+    assert sc.verdict_label(text) == "not tested"
+    assert sa.verdict(collapsed, sa.rule_check(collapsed, (0, 2)), grid + [(0, 1)]).startswith("**Pending**")
 
 
 def test_plmr_with_pruned_tokens_dropped_is_not_a_baseline_of_plmr():
@@ -1273,3 +1289,12 @@ def test_compute_estimate_uses_the_pace_of_the_most_similar_stored_runs(tmp_path
     assert compute_estimate([cfg("plmr", "minilm", 1, epochs=9)], tmp_path) == ""
     partial = compute_estimate([cfg("plmr", "minilm", 3), cfg("plmr", "minilm", 1, epochs=9)], tmp_path)
     assert "About 0.8 CPU-hours for the 1 of them like a stored run" in partial
+
+
+def test_counts_in_book_texts_take_the_number_their_count_asks_for():
+    from ratlib.experiments.needs import count_of, seeds_listing, seeds_per
+
+    assert (count_of(1, "run"), count_of(2, "run")) == ("1 run", "2 runs")
+    assert (seeds_per(2, 2), seeds_per(1, 1), seeds_per(1, 3)) == ("2 seeds each", "1 seed each", "1-3 seeds each")
+    assert seeds_per(2, 2, "per split") == "2 seeds per split"
+    assert seeds_listing({"rnp": [3], "fr": [1, 2]}) == "rnp, seed 3; fr, seeds 1, 2"

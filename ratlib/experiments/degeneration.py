@@ -19,7 +19,7 @@ from ..encoders import PLM, encoder_kind
 from ..methods import MethodConfig
 from ..methods.recipes import CPU_GRU_LR
 from ..train import TRAINER_VERSION, TrainConfig
-from .needs import Need, compute_estimate, count_of, missing, run_need, seeds_listing, unique
+from .needs import Need, compute_estimate, count_of, missing, run_need, seeds_listing, seeds_per, unique
 from .runs import (MIN_SEEDS, bullets, call_words, chance_note, compare, not_learned, paragraphs, runs_frame,
                    seeds_apart, setting_name, signed, undecided_note, yet_clause)
 
@@ -292,8 +292,7 @@ def _comparison_text(c: dict) -> str:
 def _seed_count(group) -> str:
     """How many seeds each method and role of ``group`` has: "3 seeds each" or "1-3 seeds each"."""
     counts = group.groupby(["method", "run"]).size()
-    low, high = int(counts.min()), int(counts.max())
-    return f"{low if low == high else f'{low}-{high}'} seed{'s' * (high != 1)} each"
+    return seeds_per(int(counts.min()), int(counts.max()))
 
 
 def verdict(frame, full_text_targets: dict[str, float] | None = None) -> str:

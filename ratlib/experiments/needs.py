@@ -128,6 +128,11 @@ def count_of(n: int, noun: str) -> str:
     return f"{n} {plural(noun, n)}"
 
 
+def seeds_per(fewest: int, most: int, per: str = "each") -> str:
+    """"3 seeds each", or "1-3 seeds each" where the groups have different numbers of seeds."""
+    return f"{count_of(most, 'seed') if fewest == most else f'{fewest}-{most} seeds'} {per}"
+
+
 def plural(noun: str, n: int) -> str:
     """The noun in the number ``n`` asks for: "seed" for 1, "seeds" otherwise."""
     return noun if n == 1 else f"{noun}s"

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
 
-from .needs import count_of
+from .needs import count_of, seeds_per
 from .runs import call_words, signed, yet_clause
 
 VERDICT_LABELS = ("reproduced", "partly reproduced", "not reproduced", "not tested", "pending")
@@ -25,6 +25,9 @@ class Score:
     measured: str   # the number(s) we measured, briefly; one line per dataset or encoder
     scale: str      # data, model, budget and seeds; one line per dataset
     verdict: str    # VERDICT_LABELS (plus a qualifier, e.g. "reproduced (1 seed)"); per dataset joined by "; "
+    # How many verdicts (one per dataset or encoder) the text stands for, when it is one text for several
+    # equal ones ("not tested" on both datasets); the tally counts each.
+    verdict_count: int = 1
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,7 @@ def _plmr_main(profile: str, against: str) -> Score | None:
     seeds = frame[frame.method == "plmr"].seed.nunique()
     scale = "\n".join(f"{ds.label}, {config.encoder} {ds.plm_epochs} epochs, GRU {ds.gru_epochs} epochs"
                       for ds in tested) + f"\n{count_of(seeds, 'PLMR seed')}"
-    return Score("\n".join(measured), scale, _per_dataset(verdicts))
+    return Score("\n".join(measured), scale, _per_dataset(verdicts), len(verdicts))
 
 
 def _per_dataset(verdicts: list[tuple[str, str]]) -> str:
@@ -232,13 +235,14 @@ def _split(profile: str) -> Score | None:
         means = paper.groupby(["s", "e"]).F1.mean()
         measured.append(f"{ds.label}: mean F1 {means.min():.1f} to {means.max():.1f} over {len(means)} of "
                         f"{len(config.grid())} splits; homogeneity rule {check['rule']}: {check['call']}")
-        scales.append(f"{ds.label}, {ds.plm_epochs} epochs, {paper.groupby(['s', 'e']).seed.nunique().min()}+ "
-                      "seeds per split")
+        seeds = paper.groupby(["s", "e"]).seed.nunique()
+        scales.append(f"{ds.label}, {ds.plm_epochs} epochs, "
+                      f"{seeds_per(int(seeds.min()), int(seeds.max()), 'per split')}")
         verdicts.append((verdict_label(sa.verdict(rows, check, config.grid())), ds.label))
     if not scales:
         return None
     scale = f"{config.encoder} ({config.n_layers} layers)\n" + "\n".join(scales)
-    return Score("\n".join(measured), scale, _per_dataset(verdicts))
+    return Score("\n".join(measured), scale, _per_dataset(verdicts), len(verdicts))
 
 
 def _n2r(profile: str, what: str) -> Score | None:
@@ -317,6 +321,7 @@ def scorecard(profile: str, claims=CLAIMS):
                      "measured": score.measured if score else "",
                      "scale": score.scale if score else "",
                      "verdict": score.verdict if score else "pending",
+                     "verdict_count": score.verdict_count if score else 1,
                      "chapter": claim.chapter or "not written yet"})
     return pd.DataFrame(rows)
 
@@ -355,7 +360,12 @@ def verdict_tally(frame):
     """
     import pandas as pd
 
-    counts = Counter(verdict_base(part) for text in frame["verdict"] for part in verdict_parts(text))
+    counts = Counter()
+    merged = frame["verdict_count"] if "verdict_count" in frame else [1] * len(frame)
+    for text, count in zip(frame["verdict"], merged):
+        parts = verdict_parts(text)
+        for part in parts:
+            counts[verdict_base(part)] += count if len(parts) == 1 else 1
     return pd.DataFrame({"verdicts (claim x dataset)": [counts[label] for label in VERDICT_LABELS]},
                         index=pd.Index(VERDICT_LABELS, name="verdict"))
 

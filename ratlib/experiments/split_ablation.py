@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from ..methods import MethodConfig
 from ..train import TRAINER_VERSION, TrainConfig
-from .needs import Need, count_of, run_need
+from .needs import Need, count_of, run_need, seeds_per
 from .needs import pending_note as needs_pending_note
 from .plmr_baselines import HATEXPLAIN, Dataset
 from .runs import compare, mean_std_table, runs_frame, seeds_apart, signed
@@ -253,21 +253,33 @@ def homogeneity_rule(finding: dict) -> tuple[int, int]:
 
 
 def rule_check(frame, rule_split: tuple[int, int]) -> dict:
-    """The rule's split against the ablation's best split (highest mean F1, paper recipe), by the book's rule."""
+    """The rule's split against the ablation's best split (highest mean F1, paper recipe), by the book's rule.
+
+    Where no split selects better than random words at its sparsity, the call says the rule is not tested:
+    F1 then follows how much each split selects, not how well.
+    """
     paper = frame[frame.design == PAPER]
     means = paper.groupby(["s", "e"]).F1.mean()
     if means.empty:
         return {"rule": rule_split, "best": None, "call": "pending: no split stored"}
+    out = _rule_against_best(paper, means, tuple(rule_split))
+    chance = paper.groupby(["s", "e"])[["F1", "random_F1"]].mean()
+    if "rule_F1" in out and not (chance.F1 > chance.random_F1).any():
+        out["call"] = f"not tested, as no split selects better than random words; by F1 alone, {out['call']}"
+    return out
+
+
+def _rule_against_best(paper, means, rule_split: tuple[int, int]) -> dict:
     best = tuple(int(v) for v in means.idxmax())
     rule_rows = paper[(paper.s == rule_split[0]) & (paper.e == rule_split[1])]
     best_rows = paper[(paper.s == best[0]) & (paper.e == best[1])]
-    out = {"rule": tuple(rule_split), "best": best, "best_F1": round(float(means[best]), 1),
+    out = {"rule": rule_split, "best": best, "best_F1": round(float(means[best]), 1),
            "splits_stored": int(len(means))}
     if rule_rows.empty:
         out["call"] = "pending: the rule's split is not stored"
         return out
     out["rule_F1"] = round(float(rule_rows.F1.mean()), 1)
-    if tuple(rule_split) == out["best"]:
+    if rule_split == out["best"]:
         out["call"] = f"the rule picks the best of the {len(means)} splits stored"
         return out
     c = compare(rule_rows, best_rows, min_seeds=ABLATION_MIN_SEEDS)
@@ -282,8 +294,9 @@ def verdict(frame, rule: dict, grid: list[tuple[int, int]]) -> str:
 
     Until every split of ``grid`` has :data:`ABLATION_MIN_SEEDS` seeds, only an established difference
     (best against worst split, by the book's rule) is called; "no difference" waits for the whole grid.
-    A difference where no split beats random selection at its sparsity is "not tested": F1 then follows
-    how much each split selects.
+    Where no split beats random selection at its sparsity the claim is "not tested", whatever the grid
+    shows: a difference then follows how much each split selects, and no difference is every split
+    failing alike, which says nothing of the split once PLMR learns.
     """
     paper = frame[frame.design == PAPER]
     seeds = paper.groupby(["s", "e"]).seed.nunique()
@@ -305,6 +318,10 @@ def verdict(frame, rule: dict, grid: list[tuple[int, int]]) -> str:
         call = ("**Not tested at this scale**: F1 differs between splits by more than the spread over seeds, but "
                 "no split selects better than random words at its sparsity, so the differences measure how much "
                 "each split selects, not how well")
+    elif complete and above.empty:
+        call = ("**Not tested at this scale**: no split differs from another by more than the spread over seeds, "
+                "but no split selects better than random words at its sparsity either: every split fails alike "
+                "at this budget, which says nothing of how the split matters once PLMR learns")
     elif c["call"] == "higher":
         call = "**Reproduced at this scale**: the split matters"
     elif complete:
@@ -312,7 +329,7 @@ def verdict(frame, rule: dict, grid: list[tuple[int, int]]) -> str:
     else:
         return pending + f" So far best and worst differ by {c['diff']:.1f} F1 points: {c['call']}."
     spread = paper.groupby(["s", "e"])[["S"]].mean().S
-    return (f"{call}. Over {len(means)} of {len(grid)} splits ({int(seeds.min())}-{int(seeds.max())} seeds each), "
+    return (f"{call}. Over {len(means)} of {len(grid)} splits ({seeds_per(int(seeds.min()), int(seeds.max()))}), "
             f"mean F1 ranges from {means.F1.min():.1f} at (s, e) = {worst} to {means.F1.max():.1f} at {best} "
             f"(selecting {spread[worst]:.1f}% and {spread[best]:.1f}% of the words; random selection at those "
             f"shares scores {means.random_F1[worst]:.1f} and {means.random_F1[best]:.1f}); "
