@@ -361,8 +361,8 @@ def verdict_tally(frame):
     import pandas as pd
 
     counts = Counter()
-    merged = frame["verdict_count"] if "verdict_count" in frame else [1] * len(frame)
-    for text, count in zip(frame["verdict"], merged):
+    stands_for = frame["verdict_count"] if "verdict_count" in frame else [1] * len(frame)
+    for text, count in zip(frame["verdict"], stands_for):
         parts = verdict_parts(text)
         for part in parts:
             counts[verdict_base(part)] += count if len(parts) == 1 else 1
