@@ -389,9 +389,9 @@ def transformer_norms(result: dict) -> str:
         late = ("" if f["pre_ln_rise_after"] is None or change_pre <= 0 else
                 f", {100 * f['pre_ln_rise_after']:.0f}% of the rise after accuracy and cross-entropy saturate")
         parts.append(f"{f['dataset']}, {f['encoder']}, {f['form']} candidates ({count_of(f['seeds'], 'seed')}): "
-                     "the final "
-                     f"[CLS] norm goes {f['norm_p0']:.2f} → {f['norm_p1']:.2f} ({change:+.1f}%), the norm before "
-                     f"the last LayerNorm {f['pre_ln_p0']:.1f} → {f['pre_ln_p1']:.1f} ({change_pre:+.1f}%{late})")
+                     f"the final [CLS] norm goes {f['norm_p0']:.2f} → {f['norm_p1']:.2f} ({change:+.1f}%), "
+                     f"the norm before the last LayerNorm {f['pre_ln_p0']:.1f} → {f['pre_ln_p1']:.1f} "
+                     f"({change_pre:+.1f}%{late})")
     return "; ".join(parts) + "." if parts else ""
 
 

@@ -128,8 +128,7 @@ def _verdict(frame) -> str:
     learned = [m for m in methods if m not in untrained]
     if "rnp" not in learned or len(learned) < 2:
         lines.append(f"**Verdict: not reproduced at this scale.** With {count_of(seeds, 'seed')} per method "
-                     "there is no "
-                     "learned pair to compare, so the claim is neither confirmed nor refuted here.")
+                     "there is no learned pair to compare, so the claim is neither confirmed nor refuted here.")
         return "\n\n".join(lines)
     parts = []
     for method in learned:

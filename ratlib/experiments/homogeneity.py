@@ -271,8 +271,7 @@ def verdict(result: dict) -> dict:
         return {"label": "not tested", "sentence": "Not tested: no transformer encoder ran."}
     config = result["config"]
     scale = (f"{config['n_sentences']} reviews x {count_of(len(config['seeds']), 'seed')} of "
-             f"{result['data']['source']} "
-             f"data, {' and '.join(r['encoder'] for r in rows)}")
+             f"{result['data']['source']} data, {' and '.join(r['encoder'] for r in rows)}")
     cosine = ", ".join(f"{r['cosine_early']:.2f} → {r['cosine_late']:.2f} ({r['encoder']})" for r in rows)
     trace = ", ".join(f"{r['trace_early']:.1f} → {r['trace_late']:.1f} ({r['encoder']})" for r in rows)
     peaks = " and ".join(f"layer {r['trace_peak_layer']} of {r['n_layers']} ({r['encoder']})" for r in rows)
